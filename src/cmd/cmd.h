@@ -1,0 +1,35 @@
+/* Command handlers. Each command family lives in its own file and exports
+ * its handler and option table; src/main.c holds the one command table. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "util/error.h"
+#include "util/opts.h"
+
+/* What every command gets: the global options, resolved. */
+struct scow_ctx {
+	const char *root;    /* persistent store */
+	const char *runroot; /* tmpfs state: pids, sockets, locks */
+	bool rootless;
+	const char *argv0;
+	const char *cmd_name; /* "pull", "image ls", ... for messages */
+};
+
+/* Returns the process exit status (>= 0), or -1 with *err set (exit 125
+ * unless the error carries another status). */
+typedef int (*cmd_fn)(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err);
+
+#define CMD_DECL(name)                                                                             \
+	extern const struct opt_def name##_opts[];                                                 \
+	int name(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err)
+
+CMD_DECL(cmd_version);
+CMD_DECL(cmd_pull);
+CMD_DECL(cmd_images);
+CMD_DECL(cmd_rmi);
+CMD_DECL(cmd_tag);
+CMD_DECL(cmd_image_inspect);
+CMD_DECL(cmd_inspect);
+CMD_DECL(cmd_history);
+CMD_DECL(cmd_image_prune);

@@ -1,0 +1,259 @@
+/* scow: global options, the command table, exit codes. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+#include "util/strutil.h"
+#include "util/xalloc.h"
+
+/* Docker's exit statuses: 125 for scow's own errors. */
+enum { EXIT_SCOW_ERROR = 125 };
+
+enum cmd_flags {
+	CMD_STOP_AT_ARG = 1 << 0, /* options end at the first positional (run, exec) */
+	CMD_GROUP = 1 << 1,	  /* a management command: "image", "container", ... */
+	CMD_HIDDEN = 1 << 2,	  /* an alias not listed in scow --help */
+};
+
+struct cmd_desc {
+	const char *name; /* "pull", or "image pull" for a sub-command */
+	cmd_fn fn;
+	const struct opt_def *opts;
+	const char *usage;
+	const char *summary;
+	unsigned flags;
+	int min_args, max_args; /* -1: no upper bound */
+};
+
+static const struct cmd_desc commands[] = {
+	{"version", cmd_version, cmd_version_opts, "[OPTIONS]", "Show the scow version information",
+	 0, 0, 0},
+};
+
+struct global_opts {
+	const char *root, *runroot, *log_level;
+	bool help, version;
+};
+
+static const struct opt_def global_opt_defs[] = {
+	{"root", 0, OPT_VALUE, "string", "Persistent storage directory", NULL},
+	{"runroot", 0, OPT_VALUE, "string", "Runtime state directory (tmpfs)", NULL},
+	{"log-level", 'l', OPT_VALUE, "string",
+	 "Set the logging level (\"debug\", \"info\", \"warn\", \"error\")", "\"warn\""},
+	{"debug", 'D', OPT_BOOL, NULL, "Enable debug output", NULL},
+	{"help", 0, OPT_BOOL, NULL, "Print usage", NULL},
+	{"version", 'v', OPT_BOOL, NULL, "Print version information and quit", NULL},
+	OPT_END,
+};
+
+static void print_main_help(FILE *f)
+{
+	fprintf(f, "\nUsage:  scow [OPTIONS] COMMAND\n\n"
+		   "A daemonless container tool that speaks Docker's command line\n");
+	opts_print_help(f, global_opt_defs);
+	for (int pass = 0; pass < 2; pass++) {
+		fprintf(f, pass == 0 ? "\nManagement Commands:\n" : "\nCommands:\n");
+		for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+			const struct cmd_desc *c = &commands[i];
+			bool group = c->flags & CMD_GROUP;
+			if (strchr(c->name, ' ') || (c->flags & CMD_HIDDEN) || group != (pass == 0))
+				continue;
+			fprintf(f, "  %-10s  %s\n", c->name, c->summary);
+		}
+	}
+	fprintf(f, "\nRun 'scow COMMAND --help' for more information on a command.\n");
+}
+
+static void print_group_help(FILE *f, const char *group)
+{
+	const struct cmd_desc *g = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strcmp(commands[i].name, group) == 0)
+			g = &commands[i];
+	fprintf(f, "\nUsage:  scow %s COMMAND\n\n%s\n\nCommands:\n", group, g ? g->summary : "");
+	size_t glen = strlen(group);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		const struct cmd_desc *c = &commands[i];
+		if (strncmp(c->name, group, glen) == 0 && c->name[glen] == ' ' &&
+		    !(c->flags & CMD_HIDDEN))
+			fprintf(f, "  %-10s  %s\n", c->name + glen + 1, c->summary);
+	}
+	fprintf(f, "\nRun 'scow %s COMMAND --help' for more information on a command.\n", group);
+}
+
+static void print_cmd_help(FILE *f, const struct cmd_desc *c)
+{
+	fprintf(f, "\nUsage:  scow %s %s\n\n%s\n", c->name, c->usage, c->summary);
+	/* Aliases: every other entry with the same handler. */
+	_cleanup_sb_ struct strbuf aliases = STRBUF_INIT;
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (commands[i].fn == c->fn && !(commands[i].flags & CMD_HIDDEN))
+			sb_printf(&aliases, "%sscow %s", aliases.len ? ", " : "", commands[i].name);
+	if (strchr(sb_str(&aliases), ','))
+		fprintf(f, "\nAliases:\n  %s\n", sb_str(&aliases));
+	opts_print_help(f, c->opts);
+}
+
+static const struct opt_def help_only[] = {OPT_END};
+
+static int usage_error(const char *cmd, const char *msg)
+{
+	fprintf(stderr, "scow: %s\nSee 'scow %s--help'.\n", msg, cmd);
+	return EXIT_SCOW_ERROR;
+}
+
+static int arg_count_error(const struct cmd_desc *c, int nargs)
+{
+	char msg[256];
+	const char *what = c->min_args == c->max_args ? "exactly" : nargs < c->min_args ? "at least"
+											 : "at most";
+	int want = nargs < c->min_args ? c->min_args : c->max_args;
+	snprintf(msg, sizeof(msg), "\"scow %s\" requires %s %d argument%s.", c->name, what, want,
+		 want == 1 ? "" : "s");
+	fprintf(stderr, "%s\nSee 'scow %s --help'.\n\nUsage:  scow %s %s\n\n%s\n", msg, c->name,
+		c->name, c->usage, c->summary);
+	return EXIT_SCOW_ERROR;
+}
+
+static const struct cmd_desc *find_command(int argc, char **argv, int *consumed)
+{
+	if (argc >= 2) {
+		char two[128];
+		snprintf(two, sizeof(two), "%s %s", argv[0], argv[1]);
+		for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+			if (commands[i].fn && strcmp(commands[i].name, two) == 0)
+				return *consumed = 2, &commands[i];
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strcmp(commands[i].name, argv[0]) == 0)
+			return *consumed = 1, &commands[i];
+	return NULL;
+}
+
+static char *default_dir(bool rootless, bool runtime)
+{
+	if (!rootless)
+		return xstrdup(runtime ? "/run/scow" : "/var/lib/scow");
+	const char *home = getenv("HOME");
+	if (runtime) {
+		const char *xdg = getenv("XDG_RUNTIME_DIR");
+		if (xdg && *xdg)
+			return xasprintf("%s/scow", xdg);
+		return xasprintf("/tmp/scow-run-%u", (unsigned)getuid());
+	}
+	const char *xdg = getenv("XDG_DATA_HOME");
+	if (xdg && *xdg)
+		return xasprintf("%s/scow", xdg);
+	return xasprintf("%s/.local/share/scow", home && *home ? home : "/tmp");
+}
+
+static int run_command(struct scow_ctx *ctx, const struct cmd_desc *c, int argc, char **argv)
+{
+	struct opts o;
+	_cleanup_error_ struct scow_error *err = NULL;
+	const struct opt_def *defs = c->opts ? c->opts : help_only;
+	/* --help is accepted by every command, whatever its table says. */
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			bool takes_h = false;
+			for (size_t j = 0; defs[j].name; j++)
+				takes_h |= defs[j].short_name == 'h';
+			if (argv[i][1] == 'h' && takes_h)
+				continue;
+			print_cmd_help(stdout, c);
+			return 0;
+		}
+		if ((c->flags & CMD_STOP_AT_ARG) && argv[i][0] != '-')
+			break;
+	}
+	if (opts_parse(defs, !(c->flags & CMD_STOP_AT_ARG), argc, argv, &o, &err) < 0) {
+		char cmdname[128];
+		snprintf(cmdname, sizeof(cmdname), "%s ", c->name);
+		return usage_error(cmdname, err->msg);
+	}
+	if (o.nargs < c->min_args || (c->max_args >= 0 && o.nargs > c->max_args)) {
+		opts_release(&o);
+		return arg_count_error(c, o.nargs);
+	}
+	ctx->cmd_name = c->name;
+	int r = c->fn(ctx, &o, &err);
+	opts_release(&o);
+	fflush(stdout);
+	if (r < 0) {
+		fprintf(stderr, "scow: %s\n", err ? err->msg : "unknown error");
+		return err && err->exit_code ? err->exit_code : EXIT_SCOW_ERROR;
+	}
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	_cleanup_error_ struct scow_error *err = NULL;
+	struct opts g;
+	/* Global options stop at the command name. */
+	if (opts_parse(global_opt_defs, false, argc - 1, argv + 1, &g, &err) < 0)
+		return usage_error("", err->msg);
+	const char *lvl = opt_str(&g, "log-level");
+	if (opt_bool(&g, "debug"))
+		lvl = "debug";
+	if (lvl) {
+		int l = log_level_parse(lvl);
+		if (l < 0) {
+			opts_release(&g);
+			fprintf(stderr, "scow: unable to parse logging level: %s\n", lvl);
+			return EXIT_SCOW_ERROR;
+		}
+		log_level = (enum log_level)l;
+	}
+	struct scow_ctx ctx = {.argv0 = argv[0], .rootless = geteuid() != 0};
+	_cleanup_free_ char *root = NULL, *runroot = NULL;
+	const char *r = opt_str(&g, "root") ? opt_str(&g, "root") : getenv("SCOW_ROOT");
+	const char *rr = opt_str(&g, "runroot") ? opt_str(&g, "runroot") : getenv("SCOW_RUNROOT");
+	root = r && *r ? xstrdup(r) : default_dir(ctx.rootless, false);
+	runroot = rr && *rr ? xstrdup(rr) : default_dir(ctx.rootless, true);
+	ctx.root = root;
+	ctx.runroot = runroot;
+
+	int nargs = g.nargs;
+	char **args = g.args;
+	int status;
+	if (opt_bool(&g, "version")) {
+		status = run_command(&ctx, find_command(1, (char *[]){"version", NULL}, &(int){0}), 0,
+				     NULL);
+	} else if (nargs == 0 || opt_bool(&g, "help")) {
+		print_main_help(nargs == 0 && !opt_bool(&g, "help") ? stderr : stdout);
+		status = opt_bool(&g, "help") ? 0 : EXIT_SCOW_ERROR;
+	} else {
+		int consumed = 0;
+		const struct cmd_desc *c = find_command(nargs, args, &consumed);
+		if (!c) {
+			fprintf(stderr,
+				"scow: '%s' is not a scow command.\nSee 'scow --help'\n",
+				args[0]);
+			status = EXIT_SCOW_ERROR;
+		} else if (c->flags & CMD_GROUP) {
+			bool help = nargs == 1 || strcmp(args[1], "--help") == 0;
+			if (help) {
+				print_group_help(stdout, c->name);
+				status = 0;
+			} else {
+				fprintf(stderr, "scow: unknown command \"%s\" for \"scow %s\"\n",
+					args[1], c->name);
+				status = EXIT_SCOW_ERROR;
+			}
+		} else {
+			signal(SIGPIPE, SIG_IGN);
+			status = run_command(&ctx, c, nargs - consumed, args + consumed);
+		}
+	}
+	opts_release(&g);
+	return status;
+}

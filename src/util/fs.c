@@ -1,0 +1,224 @@
+#include "util/fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/strutil.h"
+#include "util/xalloc.h"
+
+int fs_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int fs_read_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len,
+	       struct scow_error **err)
+{
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return error_errno(err, "open %s", name);
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return error_errno(err, "stat %s", name);
+	if (!S_ISREG(st.st_mode))
+		return error_set(err, EINVAL, "%s: not a regular file", name);
+	if ((size_t)st.st_size > max)
+		return error_set(err, EFBIG, "%s: larger than %zu bytes", name, max);
+	size_t cap = (size_t)st.st_size + 1, len = 0;
+	_cleanup_free_ char *buf = xmalloc(cap + 1);
+	for (;;) {
+		if (len == cap) {
+			if (cap > max)
+				return error_set(err, EFBIG, "%s: larger than %zu bytes", name, max);
+			cap *= 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return error_errno(err, "read %s", name);
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > max)
+		return error_set(err, EFBIG, "%s: larger than %zu bytes", name, max);
+	buf[len] = '\0';
+	*ret = steal_ptr(&buf);
+	if (ret_len)
+		*ret_len = len;
+	return 0;
+}
+
+int fs_fsync_dir(int dirfd)
+{
+	return fsync(dirfd);
+}
+
+int fs_write_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+		       struct scow_error **err)
+{
+	char rnd[17];
+	fs_random_hex(rnd, 8);
+	_cleanup_free_ char *tmp = xasprintf(".%s.tmp-%s", name, rnd);
+	_cleanup_close_ int fd =
+		openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return error_errno(err, "create %s", tmp);
+	if (fs_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		error_errno(err, "write %s", name);
+		unlinkat(dirfd, tmp, 0);
+		return -1;
+	}
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		error_errno(err, "rename %s", name);
+		unlinkat(dirfd, tmp, 0);
+		return -1;
+	}
+	if (fs_fsync_dir(dirfd) < 0)
+		return error_errno(err, "fsync directory of %s", name);
+	return 0;
+}
+
+int fs_mkdir_p(const char *path, mode_t mode, struct scow_error **err)
+{
+	_cleanup_free_ char *p = xstrdup(path);
+	size_t len = strlen(p);
+	while (len > 1 && p[len - 1] == '/')
+		p[--len] = '\0';
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return error_errno(err, "mkdir %s", p);
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0) {
+		if (errno != EEXIST)
+			return error_errno(err, "mkdir %s", p);
+		struct stat st;
+		if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode))
+			return error_set(err, ENOTDIR, "%s: not a directory", p);
+	}
+	return 0;
+}
+
+int fs_open_dir_at(int dirfd, const char *name, bool create, mode_t mode, struct scow_error **err)
+{
+	if (create && mkdirat(dirfd, name, mode) < 0 && errno != EEXIST)
+		return error_errno(err, "mkdir %s", name);
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return error_errno(err, "open %s", name);
+	return fd;
+}
+
+bool fs_exists_at(int dirfd, const char *name)
+{
+	struct stat st;
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+static int rm_rf_children(int fd, dev_t dev, const char *what, struct scow_error **err);
+
+static int rm_rf_entry(int dirfd, const char *name, dev_t dev, struct scow_error **err)
+{
+	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return error_errno(err, "remove %s", name);
+	struct stat st;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : error_errno(err, "stat %s", name);
+	if (!S_ISDIR(st.st_mode))
+		return error_set(err, EPERM, "remove %s: operation not permitted", name);
+	if (st.st_dev != dev)
+		return error_set(err, EBUSY, "remove %s: a file system is mounted there", name);
+	/* A directory without write or search permission (overlay's work/work
+	 * is 0000) cannot be emptied even by root without CAP_DAC_OVERRIDE. */
+	if ((st.st_mode & 0700) != 0700)
+		fchmodat(dirfd, name, 0700, 0);
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : error_errno(err, "open %s", name);
+	if (rm_rf_children(fd, dev, name, err) < 0)
+		return -1;
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return error_errno(err, "remove %s", name);
+	return 0;
+}
+
+static int rm_rf_children(int fd, dev_t dev, const char *what, struct scow_error **err)
+{
+	int dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (dupfd < 0)
+		return error_errno(err, "dup");
+	_cleanup_closedir_ DIR *d = fdopendir(dupfd);
+	if (!d) {
+		close(dupfd);
+		return error_errno(err, "opendir %s", what);
+	}
+	struct dirent *de;
+	while ((errno = 0, de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (rm_rf_entry(fd, de->d_name, dev, err) < 0)
+			return error_wrap(err, "%s", what);
+	}
+	if (errno)
+		return error_errno(err, "readdir %s", what);
+	return 0;
+}
+
+int fs_rm_rf_at(int dirfd, const char *name, struct scow_error **err)
+{
+	struct stat st;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : error_errno(err, "stat %s", name);
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+			return error_errno(err, "remove %s", name);
+		return 0;
+	}
+	return rm_rf_entry(dirfd, name, st.st_dev, err);
+}
+
+void fs_random_hex(char *out, size_t nbytes)
+{
+	unsigned char buf[64];
+	if (nbytes > sizeof(buf))
+		nbytes = sizeof(buf);
+	size_t got = 0;
+	while (got < nbytes) {
+		ssize_t n = getrandom(buf + got, nbytes - got, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			abort();
+		}
+		got += (size_t)n;
+	}
+	str_hex(buf, nbytes, out);
+}

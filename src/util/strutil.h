@@ -1,0 +1,48 @@
+/* Growable strings, string vectors and small string helpers. */
+#pragma once
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct strbuf {
+	char *buf; /* always NUL-terminated once anything was appended */
+	size_t len;
+	size_t cap;
+};
+
+#define STRBUF_INIT {NULL, 0, 0}
+
+void sb_append(struct strbuf *sb, const char *s);
+void sb_appendn(struct strbuf *sb, const char *s, size_t n);
+void sb_appendc(struct strbuf *sb, char c);
+void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap);
+/* Returns the buffer (never NULL) and resets sb. */
+char *sb_steal(struct strbuf *sb);
+const char *sb_str(struct strbuf *sb);
+void sb_reset(struct strbuf *sb);
+void sb_release(struct strbuf *sb);
+static inline void sb_releasep(struct strbuf *sb)
+{
+	sb_release(sb);
+}
+#define _cleanup_sb_ __attribute__((cleanup(sb_releasep)))
+
+/* NULL-terminated string vectors. strv_free() lives in cleanup.h's family. */
+size_t strv_len(char *const *v);
+void strv_push(char ***v, char *owned);
+char **strv_copy(char *const *v);
+bool strv_contains(char *const *v, const char *s);
+/* Splits s at each sep; empty fields kept. */
+char **strv_split(const char *s, char sep);
+
+bool str_starts_with(const char *s, const char *prefix);
+bool str_ends_with(const char *s, const char *suffix);
+bool str_eq(const char *a, const char *b); /* NULL-safe */
+/* Parses a whole decimal string into [min, max]; false on junk or range. */
+bool str_to_ll(const char *s, long long min, long long max, long long *ret);
+bool str_to_ull(const char *s, unsigned long long max, unsigned long long *ret);
+/* Lower-case hex of n bytes into out (2n+1 bytes). */
+void str_hex(const unsigned char *in, size_t n, char *out);
+bool str_is_hex(const char *s, size_t len);
