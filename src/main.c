@@ -32,6 +32,40 @@ struct cmd_desc {
 };
 
 static const struct cmd_desc commands[] = {
+	{"image", NULL, NULL, "COMMAND", "Manage images", CMD_GROUP, 0, 0},
+
+	{"pull", cmd_pull, cmd_pull_opts, "[OPTIONS] NAME[:TAG|@DIGEST]",
+	 "Download an image from a registry", 0, 1, 1},
+	{"images", cmd_images, cmd_images_opts, "[OPTIONS] [REPOSITORY[:TAG]]", "List images", 0, 0,
+	 1},
+	{"rmi", cmd_rmi, cmd_rmi_opts, "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", 0,
+	 1, -1},
+	{"tag", cmd_tag, cmd_tag_opts, "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
+	 "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", 0, 2, 2},
+	{"history", cmd_history, cmd_history_opts, "[OPTIONS] IMAGE", "Show the history of an image",
+	 0, 1, 1},
+	{"inspect", cmd_inspect, cmd_inspect_opts, "[OPTIONS] NAME|ID [NAME|ID...]",
+	 "Return low-level information on scow objects", 0, 1, -1},
+
+	{"image pull", cmd_pull, cmd_pull_opts, "[OPTIONS] NAME[:TAG|@DIGEST]",
+	 "Download an image from a registry", 0, 1, 1},
+	{"image ls", cmd_images, cmd_images_opts, "[OPTIONS] [REPOSITORY[:TAG]]", "List images", 0,
+	 0, 1},
+	{"image list", cmd_images, cmd_images_opts, "[OPTIONS] [REPOSITORY[:TAG]]", "List images",
+	 CMD_HIDDEN, 0, 1},
+	{"image rm", cmd_rmi, cmd_rmi_opts, "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images",
+	 0, 1, -1},
+	{"image remove", cmd_rmi, cmd_rmi_opts, "[OPTIONS] IMAGE [IMAGE...]",
+	 "Remove one or more images", CMD_HIDDEN, 1, -1},
+	{"image tag", cmd_tag, cmd_tag_opts, "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
+	 "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", 0, 2, 2},
+	{"image inspect", cmd_image_inspect, cmd_image_inspect_opts, "[OPTIONS] IMAGE [IMAGE...]",
+	 "Display detailed information on one or more images", 0, 1, -1},
+	{"image history", cmd_history, cmd_history_opts, "[OPTIONS] IMAGE",
+	 "Show the history of an image", 0, 1, 1},
+	{"image prune", cmd_image_prune, cmd_image_prune_opts, "[OPTIONS]", "Remove unused images",
+	 0, 0, 0},
+
 	{"version", cmd_version, cmd_version_opts, "[OPTIONS]", "Show the scow version information",
 	 0, 0, 0},
 };

@@ -1,0 +1,154 @@
+/* scow pull: Docker's output, per-layer lines updated in place on a
+ * terminal, one line per status change otherwise. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/common.h"
+#include "image/pull.h"
+#include "image/reference.h"
+#include "util/cleanup.h"
+#include "util/strutil.h"
+#include "util/timefmt.h"
+#include "util/xalloc.h"
+
+const struct opt_def cmd_pull_opts[] = {
+	{"all-tags", 'a', OPT_BOOL, NULL, "Download all tagged images in the repository", NULL},
+	{"platform", 0, OPT_VALUE, "string", "Set platform if server is multi-platform capable",
+	 NULL},
+	{"quiet", 'q', OPT_BOOL, NULL, "Suppress verbose output", NULL},
+	{"tls-verify", 0, OPT_BOOL, NULL, "Require HTTPS and verify certificates", "true"},
+	{"cert-dir", 0, OPT_VALUE, "string", "Use certificates (*.crt, *.cert, *.key) in this dir",
+	 NULL},
+	{"creds", 0, OPT_VALUE, "string", "Registry credentials as USERNAME:PASSWORD", NULL},
+	{"authfile", 0, OPT_VALUE, "string", "Path of the authentication file", NULL},
+	{"disable-content-trust", 0, OPT_BOOL, NULL, "Skip image verification (ignored)", "true"},
+	OPT_END,
+};
+
+#define BAR_WIDTH 50
+
+struct pull_ui {
+	bool tty;
+	bool quiet;
+	int nlines;  /* layer lines printed so far (tty) */
+	int *line_of; /* layer index -> line number, -1 if none */
+	int nlayers;
+};
+
+static void short_id(const char *digest, char out[13])
+{
+	snprintf(out, 13, "%s", digest ? digest + 7 : "");
+}
+
+static void progress_text(const struct pull_event *ev, char *buf, size_t len)
+{
+	char cur[16], total[16];
+	size_human((double)ev->current, cur, sizeof(cur));
+	size_human((double)ev->total, total, sizeof(total));
+	int filled = ev->total > 0 ? (int)(BAR_WIDTH * ev->current / ev->total) : 0;
+	char bar[BAR_WIDTH + 1];
+	for (int i = 0; i < BAR_WIDTH; i++)
+		bar[i] = i < filled - 1 ? '=' : i == filled - 1 ? '>' : ' ';
+	bar[BAR_WIDTH] = '\0';
+	snprintf(buf, len, "Downloading [%s]  %s/%s", bar, cur, total);
+}
+
+static const char *status_text(const struct pull_event *ev, char *buf, size_t len)
+{
+	switch (ev->kind) {
+	case PULL_EV_LAYER_EXISTS: return "Already exists";
+	case PULL_EV_LAYER_WAIT: return "Pulling fs layer";
+	case PULL_EV_LAYER_DONE: return "Pull complete";
+	case PULL_EV_LAYER_RETRY: snprintf(buf, len, "Retrying: %s", ev->msg); return buf;
+	case PULL_EV_LAYER_PROGRESS: progress_text(ev, buf, len); return buf;
+	default: return NULL;
+	}
+}
+
+static void ui_event(void *opaque, const struct pull_event *ev)
+{
+	struct pull_ui *ui = opaque;
+	if (ui->quiet || ev->kind == PULL_EV_START)
+		return;
+	if (ev->layer >= ui->nlayers) {
+		ui->line_of = xrealloc(ui->line_of, (size_t)(ev->layer + 1) * sizeof(int));
+		for (int i = ui->nlayers; i <= ev->layer; i++)
+			ui->line_of[i] = -1;
+		ui->nlayers = ev->layer + 1;
+	}
+	char idbuf[13], text[160];
+	short_id(ev->digest, idbuf);
+	const char *status = status_text(ev, text, sizeof(text));
+	if (!status)
+		return;
+	if (!ui->tty) {
+		if (ev->kind != PULL_EV_LAYER_PROGRESS)
+			printf("%s: %s\n", idbuf, status);
+		if (ev->kind == PULL_EV_LAYER_DONE)
+			fflush(stdout);
+		return;
+	}
+	int line = ui->line_of[ev->layer];
+	if (line < 0) {
+		ui->line_of[ev->layer] = ui->nlines++;
+		printf("%s: %s\n", idbuf, status);
+	} else {
+		int up = ui->nlines - line;
+		printf("\033[%dA\r\033[2K%s: %s\r\033[%dB", up, idbuf, status, up);
+	}
+	fflush(stdout);
+}
+
+int cmd_pull(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err)
+{
+	const char *name = o->args[0];
+	if (opt_bool(o, "all-tags"))
+		return error_set(err, ENOTSUP, "--all-tags: pulling every tag is not supported");
+	struct image_ref ref = {0};
+	if (image_ref_parse(name, false, &ref, err) < 0)
+		return cmd_fail(err);
+	bool default_tag = !ref.tag && !ref.digest;
+	_cleanup_free_ char *path = xstrdup(ref.path);
+	_cleanup_free_ char *what = xstrdup(ref.digest ? ref.digest : ref.tag ? ref.tag : "latest");
+	image_ref_release(&ref);
+
+	struct pull_ui ui = {.tty = isatty(STDOUT_FILENO), .quiet = opt_bool(o, "quiet")};
+	struct pull_opts po = {.platform = opt_str(o, "platform"), .progress = ui_event,
+			       .progress_opaque = &ui};
+	cmd_registry_opts(o, &po.reg);
+	struct regconf conf;
+	if (regconf_load(&conf, err) < 0)
+		return cmd_fail(err);
+	struct image_store store;
+	if (cmd_open_images(ctx, &store, err) < 0) {
+		regconf_release(&conf);
+		return cmd_fail(err);
+	}
+	if (!ui.quiet) {
+		if (default_tag)
+			printf("Using default tag: latest\n");
+		printf("%s: Pulling from %s\n", what, path);
+		fflush(stdout);
+	}
+	struct pull_result res = {0};
+	int r = image_pull(&store, &conf, name, &po, &res, err);
+	image_store_close(&store);
+	regconf_release(&conf);
+	free(ui.line_of);
+	if (r < 0)
+		return cmd_fail(err);
+	struct image_ref full = {0};
+	image_ref_parse(res.ref, false, &full, NULL);
+	_cleanup_free_ char *familiar = image_ref_familiar(&full);
+	image_ref_release(&full);
+	if (!ui.quiet) {
+		printf("Digest: %s\n", res.digest);
+		printf("Status: %s for %s\n",
+		       res.changed ? "Downloaded newer image" : "Image is up to date", familiar);
+	}
+	printf("%s\n", res.ref);
+	pull_result_release(&res);
+	return 0;
+}
