@@ -115,6 +115,8 @@ int cmd_pull(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err
 	image_ref_release(&ref);
 
 	struct pull_ui ui = {.tty = isatty(STDOUT_FILENO), .quiet = opt_bool(o, "quiet")};
+	/* Progress lines must come out in order with errors on stderr. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	struct pull_opts po = {.platform = opt_str(o, "platform"), .progress = ui_event,
 			       .progress_opaque = &ui};
 	cmd_registry_opts(o, &po.reg);

@@ -281,18 +281,19 @@ static void stream_release(struct stream *st)
 	st->x.err = st->err = NULL;
 }
 
-/* The error that explains a failed pass best: the extractor's (a hostile
- * tar), then the stream's (corrupt data), then the transfer's. */
+/* The error that explains a failed pass best: the stream's (corrupt data,
+ * too many bytes: the extractor then only saw a cut tar), then the
+ * extractor's (a hostile tar), then the transfer's. */
 static int stream_error(struct stream *st, struct scow_error **transfer_err,
 			struct scow_error **err)
 {
 	stream_stop(st);
-	if (st->x.ret < 0 && st->x.err) {
-		*err = steal_ptr(&st->x.err);
-		return -1;
-	}
 	if (st->err) {
 		*err = steal_ptr(&st->err);
+		return -1;
+	}
+	if (st->x.ret < 0 && st->x.err) {
+		*err = steal_ptr(&st->x.err);
 		return -1;
 	}
 	if (transfer_err && *transfer_err) {
@@ -327,14 +328,20 @@ static enum attempt_result download(struct layer_job *job, CURL *curl, struct st
 						   ? registry_status_message(&resp)
 						   : NULL;
 		registry_response_release(&resp);
+		if (ok && st->received != job->desc->size) {
+			error_set(err, EBADMSG, "size mismatch: expected %lld bytes, got %lld",
+				  (long long)job->desc->size, (long long)st->received);
+			return ATTEMPT_FATAL;
+		}
 		if (ok)
-			return st->received == job->desc->size ? ATTEMPT_DONE : ATTEMPT_FATAL;
+			return ATTEMPT_DONE;
 		if (sink_failed || atomic_load(&p->cancel)) {
 			stream_error(st, NULL, err);
 			return ATTEMPT_FATAL;
 		}
 		bool last = *tries >= REGISTRY_TRIES;
-		if (r < 0) {
+		bool dropped = r < 0 && terr->errnum == EIO; /* the connection broke */
+		if (r < 0 && !dropped) {
 			/* A server that ignores Range cannot continue this pass;
 			 * other refusals (redirect rules, sizes) are final. */
 			bool restart = terr->errnum == EPROTO && st->received > 0 && !last;
@@ -342,7 +349,7 @@ static enum attempt_result download(struct layer_job *job, CURL *curl, struct st
 				*err = steal_ptr(&terr);
 			return restart ? ATTEMPT_RESTART : ATTEMPT_FATAL;
 		}
-		if (!msg) { /* connection dropped or stalled */
+		if (dropped || !msg) { /* connection dropped or stalled */
 			if (last) {
 				error_set(err, EIO, "download interrupted %d times",
 					  REGISTRY_TRIES);
@@ -717,5 +724,14 @@ int image_pull(struct image_store *s, const struct regconf *conf, const char *na
 	if (r < 0)
 		error_wrap(err, "pull %s", name);
 	pull_state_release(&st);
+	if (r < 0) {
+		/* Layers this pull completed before another failed belong to
+		 * no image: remove them (skipped while other pulls run). */
+		_cleanup_error_ struct scow_error *e = NULL;
+		if (image_store_lock(s, &e) == 0) {
+			image_store_gc_layers(s, &e);
+			image_store_unlock(s);
+		}
+	}
 	return r;
 }

@@ -575,18 +575,19 @@ static int authenticate_locked(struct registry *r, CURL *curl, const char *chall
 	return error_set(err, ENOTSUP, "unsupported authentication scheme \"%s\"", scheme);
 }
 
-/* Called after a 401. Returns 1 when a new try makes sense, 0 when not
- * (no credentials for Basic), -1 on error. */
+/* Called after a 401. Returns 1 when we authenticated anew, 2 when another
+ * thread already had (try again with its token), 0 when a new try makes no
+ * sense (no credentials for Basic), -1 on error. */
 static int authenticate(struct registry *r, CURL *curl, const char *challenge, unsigned gen,
 			struct scow_error **err)
 {
 	pthread_mutex_lock(&r->lock);
-	int ret = 1;
-	/* Unless another thread renewed the credentials meanwhile. */
-	if (r->token_gen == gen)
+	int ret = 2;
+	if (r->token_gen == gen) {
 		ret = authenticate_locked(r, curl, challenge, err);
-	if (ret > 0 && r->token_gen == gen)
-		r->token_gen++;
+		if (ret > 0)
+			r->token_gen++;
+	}
 	pthread_mutex_unlock(&r->lock);
 	return ret;
 }
@@ -621,7 +622,7 @@ static char *request_url(const char *scheme, const struct registry *r, const cha
 int registry_request(struct registry *r, CURL *curl, const struct registry_request *req,
 		     struct registry_response *resp, struct scow_error **err)
 {
-	bool reauthenticated = false;
+	int authentications = 0;
 	for (;;) {
 		unsigned gen;
 		_cleanup_free_ char *auth = current_auth(r, &gen);
@@ -667,14 +668,15 @@ int registry_request(struct registry *r, CURL *curl, const struct registry_reque
 			return error_set(err, EIO, "%s: %s%s", url,
 					 curl_easy_strerror(resp->curl_code), hint);
 		}
-		/* One new authentication per request: enough for a first
-		 * challenge and for a token that expired mid-pull. */
-		if (resp->status == 401 && !reauthenticated && resp->www_authenticate) {
+		/* A first challenge, then a token that expired mid-pull: a
+		 * request authenticates anew at most twice itself; tokens that
+		 * other threads fetched meanwhile are simply tried. */
+		if (resp->status == 401 && authentications < 2 && resp->www_authenticate) {
 			_cleanup_free_ char *challenge = xstrdup(resp->www_authenticate);
-			reauthenticated = true;
 			int a = authenticate(r, curl, challenge, gen, err);
 			if (a < 0)
 				return -1;
+			authentications += a == 1;
 			if (a > 0)
 				continue;
 		}

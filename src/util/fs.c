@@ -141,36 +141,25 @@ bool fs_exists_at(int dirfd, const char *name)
 	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-static int rm_rf_children(int fd, dev_t dev, const char *what, struct scow_error **err);
+/* rm -rf without recursion and with a constant number of open fds, so a
+ * hostile 5000-deep tree can be removed as easily as a flat one. Each level
+ * keeps only the names of its subdirectories still to visit; we climb back
+ * with "..", which is always the real parent (mount points are refused). */
+struct rm_frame {
+	char *name;	/* this directory's name in its parent */
+	char **subdirs; /* still to remove */
+	size_t next;
+};
 
-static int rm_rf_entry(int dirfd, const char *name, dev_t dev, struct scow_error **err)
+static void rm_frame_release(struct rm_frame *f)
 {
-	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
-		return 0;
-	if (errno != EISDIR && errno != EPERM)
-		return error_errno(err, "remove %s", name);
-	struct stat st;
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : error_errno(err, "stat %s", name);
-	if (!S_ISDIR(st.st_mode))
-		return error_set(err, EPERM, "remove %s: operation not permitted", name);
-	if (st.st_dev != dev)
-		return error_set(err, EBUSY, "remove %s: a file system is mounted there", name);
-	/* A directory without write or search permission (overlay's work/work
-	 * is 0000) cannot be emptied even by root without CAP_DAC_OVERRIDE. */
-	if ((st.st_mode & 0700) != 0700)
-		fchmodat(dirfd, name, 0700, 0);
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : error_errno(err, "open %s", name);
-	if (rm_rf_children(fd, dev, name, err) < 0)
-		return -1;
-	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		return error_errno(err, "remove %s", name);
-	return 0;
+	free(f->name);
+	strv_free(f->subdirs);
 }
 
-static int rm_rf_children(int fd, dev_t dev, const char *what, struct scow_error **err)
+/* Removes every non-directory in fd, lists the directories. */
+static int rm_scan(int fd, dev_t dev, const char *what, char ***ret_subdirs,
+		   struct scow_error **err)
 {
 	int dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (dupfd < 0)
@@ -180,16 +169,107 @@ static int rm_rf_children(int fd, dev_t dev, const char *what, struct scow_error
 		close(dupfd);
 		return error_errno(err, "opendir %s", what);
 	}
+	char **subdirs = xcalloc(1, sizeof(char *));
 	struct dirent *de;
 	while ((errno = 0, de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		const char *n = de->d_name;
+		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
 			continue;
-		if (rm_rf_entry(fd, de->d_name, dev, err) < 0)
-			return error_wrap(err, "%s", what);
+		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) {
+			if (unlinkat(fd, n, 0) < 0 && errno != ENOENT) {
+				strv_free(subdirs);
+				return error_errno(err, "remove %s/%s", what, n);
+			}
+			continue;
+		}
+		struct stat st;
+		if (fstatat(fd, n, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (!S_ISDIR(st.st_mode)) {
+			unlinkat(fd, n, 0);
+			continue;
+		}
+		if (st.st_dev != dev) {
+			strv_free(subdirs);
+			return error_set(err, EBUSY, "remove %s/%s: a file system is mounted there",
+					 what, n);
+		}
+		/* A directory without write or search permission (overlay's
+		 * work/work is 0000) cannot be emptied otherwise. */
+		if ((st.st_mode & 0700) != 0700)
+			fchmodat(fd, n, 0700, 0);
+		strv_push(&subdirs, xstrdup(n));
 	}
-	if (errno)
+	if (errno) {
+		strv_free(subdirs);
 		return error_errno(err, "readdir %s", what);
+	}
+	*ret_subdirs = subdirs;
 	return 0;
+}
+
+static int rm_tree(int dirfd, const char *name, dev_t dev, struct scow_error **err)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : error_errno(err, "open %s", name);
+	struct rm_frame *stack = NULL;
+	size_t depth = 0, cap = 0;
+	int ret = 0;
+	void *p = stack;
+	xgrow(&p, &cap, 1, sizeof(*stack));
+	stack = p;
+	stack[depth++] = (struct rm_frame){.name = xstrdup(name)};
+	if (rm_scan(fd, dev, name, &stack[0].subdirs, err) < 0) {
+		ret = -1;
+		depth = 0;
+	}
+	while (depth > 0) {
+		struct rm_frame *top = &stack[depth - 1];
+		if (top->subdirs[top->next]) {
+			const char *child = top->subdirs[top->next++];
+			int cfd = openat(fd, child, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (cfd < 0) {
+				if (errno == ENOENT)
+					continue;
+				ret = error_errno(err, "open %s", child);
+				break;
+			}
+			close(fd);
+			fd = cfd;
+			p = stack;
+			xgrow(&p, &cap, depth + 1, sizeof(*stack));
+			stack = p;
+			stack[depth] = (struct rm_frame){.name = xstrdup(child)};
+			if (rm_scan(fd, dev, child, &stack[depth].subdirs, err) < 0) {
+				rm_frame_release(&stack[depth]);
+				ret = -1;
+				break;
+			}
+			depth++;
+			continue;
+		}
+		/* Empty now: climb to the parent and remove it there. */
+		int parent = depth > 1 ? openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+				       : openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (parent < 0) {
+			ret = error_errno(err, "open parent of %s", top->name);
+			break;
+		}
+		close(fd);
+		fd = parent;
+		if (unlinkat(fd, top->name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
+			ret = error_errno(err, "remove %s", top->name);
+			break;
+		}
+		rm_frame_release(top);
+		depth--;
+	}
+	for (size_t i = 0; i < depth; i++)
+		rm_frame_release(&stack[i]);
+	free(stack);
+	close(fd);
+	return ret;
 }
 
 int fs_rm_rf_at(int dirfd, const char *name, struct scow_error **err)
@@ -202,7 +282,9 @@ int fs_rm_rf_at(int dirfd, const char *name, struct scow_error **err)
 			return error_errno(err, "remove %s", name);
 		return 0;
 	}
-	return rm_rf_entry(dirfd, name, st.st_dev, err);
+	if ((st.st_mode & 0700) != 0700)
+		fchmodat(dirfd, name, 0700, 0);
+	return rm_tree(dirfd, name, st.st_dev, err);
 }
 
 void fs_random_hex(char *out, size_t nbytes)
