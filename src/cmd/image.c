@@ -95,7 +95,7 @@ static int rmi_one(struct image_store *s, const char *name, bool force, struct s
 	}
 	if (!ref && strv_len(mine) > 1 && !force) {
 		char shortid[13];
-		snprintf(shortid, sizeof(shortid), "%s", digest_hex(id));
+		snprintf(shortid, sizeof(shortid), "%.12s", digest_hex(id));
 		return error_set(err, EBUSY,
 				 "conflict: unable to delete %s (must be forced) - image is "
 				 "referenced in multiple repositories",

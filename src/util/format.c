@@ -143,7 +143,7 @@ int format_rows(FILE *out, const char *format, const char *default_table, json_t
 	int r = 0;
 	if (table) {
 		_cleanup_sb_ struct strbuf h = STRBUF_INIT;
-		r = tmpl_execute(t, headers, &h, err);
+		r = tmpl_execute_header(t, headers, &h, err);
 		if (r == 0)
 			strv_push(&lines, sb_steal(&h));
 	}

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/log.h"
 #include "util/strutil.h"
 #include "util/xalloc.h"
 
@@ -196,8 +197,8 @@ static int rm_scan(int fd, dev_t dev, const char *what, char ***ret_subdirs,
 		}
 		/* A directory without write or search permission (overlay's
 		 * work/work is 0000) cannot be emptied otherwise. */
-		if ((st.st_mode & 0700) != 0700)
-			fchmodat(fd, n, 0700, 0);
+		if ((st.st_mode & 0700) != 0700 && fchmodat(fd, n, 0700, 0) < 0)
+			log_debug("chmod %s/%s: %m", what, n); /* the open below says why */
 		strv_push(&subdirs, xstrdup(n));
 	}
 	if (errno) {
@@ -282,8 +283,8 @@ int fs_rm_rf_at(int dirfd, const char *name, struct scow_error **err)
 			return error_errno(err, "remove %s", name);
 		return 0;
 	}
-	if ((st.st_mode & 0700) != 0700)
-		fchmodat(dirfd, name, 0700, 0);
+	if ((st.st_mode & 0700) != 0700 && fchmodat(dirfd, name, 0700, 0) < 0)
+		log_debug("chmod %s: %m", name); /* the open below says why */
 	return rm_tree(dirfd, name, st.st_dev, err);
 }
 

@@ -79,7 +79,7 @@ static void test_rm_rf_deep_with_few_fds(void **state)
 		assert_true(next >= 0);
 		/* files, a symlink out, and an unreadable directory on the way */
 		close(openat(fd, "f", O_CREAT | O_WRONLY, 0600));
-		symlinkat("/etc", fd, "escape");
+		assert_int_equal(symlinkat("/etc", fd, "escape"), 0);
 		if (i % 500 == 0)
 			mkdirat(fd, "locked", 0);
 		close(fd);
