@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,25 +33,22 @@ int fs_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int fs_read_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len,
+int fs_read_fd(int fd, const char *what, size_t max, char **ret, size_t *ret_len,
 	       struct scow_error **err)
 {
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return error_errno(err, "open %s", name);
 	struct stat st;
 	if (fstat(fd, &st) < 0)
-		return error_errno(err, "stat %s", name);
+		return error_errno(err, "stat %s", what);
 	if (!S_ISREG(st.st_mode))
-		return error_set(err, EINVAL, "%s: not a regular file", name);
+		return error_set(err, EINVAL, "%s: not a regular file", what);
 	if ((size_t)st.st_size > max)
-		return error_set(err, EFBIG, "%s: larger than %zu bytes", name, max);
+		return error_set(err, EFBIG, "%s: larger than %zu bytes", what, max);
 	size_t cap = (size_t)st.st_size + 1, len = 0;
 	_cleanup_free_ char *buf = xmalloc(cap + 1);
 	for (;;) {
 		if (len == cap) {
 			if (cap > max)
-				return error_set(err, EFBIG, "%s: larger than %zu bytes", name, max);
+				return error_set(err, EFBIG, "%s: larger than %zu bytes", what, max);
 			cap *= 2;
 			buf = xrealloc(buf, cap + 1);
 		}
@@ -57,19 +56,61 @@ int fs_read_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return error_errno(err, "read %s", name);
+			return error_errno(err, "read %s", what);
 		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
 	}
 	if (len > max)
-		return error_set(err, EFBIG, "%s: larger than %zu bytes", name, max);
+		return error_set(err, EFBIG, "%s: larger than %zu bytes", what, max);
 	buf[len] = '\0';
 	*ret = steal_ptr(&buf);
 	if (ret_len)
 		*ret_len = len;
 	return 0;
+}
+
+int fs_read_stream(const char *path, size_t max, char **ret, size_t *ret_len,
+		   struct scow_error **err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return error_errno(err, "open %s", path);
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+		return error_set(err, EISDIR, "%s: is a directory", path);
+	struct strbuf sb = STRBUF_INIT;
+	char chunk[8192];
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			sb_release(&sb);
+			return error_errno(err, "read %s", path);
+		}
+		if (n == 0)
+			break;
+		if (sb.len + (size_t)n > max) {
+			sb_release(&sb);
+			return error_set(err, EFBIG, "%s: larger than %zu bytes", path, max);
+		}
+		sb_appendn(&sb, chunk, (size_t)n);
+	}
+	if (ret_len)
+		*ret_len = sb.len;
+	*ret = sb_steal(&sb);
+	return 0;
+}
+
+int fs_read_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len,
+	       struct scow_error **err)
+{
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return error_errno(err, "open %s", name);
+	return fs_read_fd(fd, name, max, ret, ret_len, err);
 }
 
 int fs_fsync_dir(int dirfd)
@@ -286,6 +327,51 @@ int fs_rm_rf_at(int dirfd, const char *name, struct scow_error **err)
 	if ((st.st_mode & 0700) != 0700 && fchmodat(dirfd, name, 0700, 0) < 0)
 		log_debug("chmod %s: %m", name); /* the open below says why */
 	return rm_tree(dirfd, name, st.st_dev, err);
+}
+
+char *fs_path_clean(const char *path)
+{
+	bool abs = path[0] == '/';
+	_cleanup_strv_ char **parts = strv_split(path, '/');
+	char **out = xcalloc(strv_len(parts) + 1, sizeof(char *));
+	size_t n = 0;
+	for (size_t i = 0; parts[i]; i++) {
+		const char *c = parts[i];
+		if (!*c || strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0) {
+			if (n > 0 && strcmp(out[n - 1], "..") != 0)
+				n--;
+			else if (!abs)
+				out[n++] = (char *)c;
+			continue;
+		}
+		out[n++] = (char *)c;
+	}
+	struct strbuf sb = STRBUF_INIT;
+	if (abs)
+		sb_appendc(&sb, '/');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			sb_appendc(&sb, '/');
+		sb_append(&sb, out[i]);
+	}
+	free(out);
+	if (sb.len == 0)
+		sb_appendc(&sb, '.');
+	return sb_steal(&sb);
+}
+
+int fs_openat2(int dirfd, const char *path, int flags, unsigned long long resolve)
+{
+	struct open_how how = {.flags = (unsigned long long)flags | O_CLOEXEC, .resolve = resolve};
+	for (int tries = 0;; tries++) {
+		long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+		if (fd >= 0)
+			return (int)fd;
+		if ((errno != EAGAIN && errno != EINTR) || tries >= 16)
+			return -1;
+	}
 }
 
 void fs_random_hex(char *out, size_t nbytes)

@@ -13,6 +13,13 @@ int fs_write_all(int fd, const void *buf, size_t len);
  * The result is NUL-terminated (not counted in *ret_len). */
 int fs_read_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len,
 	       struct scow_error **err);
+/* The same for an open fd (regular files only); what names it in errors. */
+int fs_read_fd(int fd, const char *what, size_t max, char **ret, size_t *ret_len,
+	       struct scow_error **err);
+/* Reads any file (pipes, /dev/null, process substitution) up to max bytes;
+ * more is EFBIG. NUL-terminated. */
+int fs_read_stream(const char *path, size_t max, char **ret, size_t *ret_len,
+		   struct scow_error **err);
 /* write temp + fsync + rename + fsync(dir): readers see the old or the new
  * content, never a torn one, even across a crash. */
 int fs_write_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
@@ -27,5 +34,11 @@ int fs_open_dir_at(int dirfd, const char *name, bool create, mode_t mode, struct
  * having the mounted content deleted). Missing is not an error. */
 int fs_rm_rf_at(int dirfd, const char *name, struct scow_error **err);
 bool fs_exists_at(int dirfd, const char *name);
+/* openat2(2) (no glibc wrapper yet), retried on EAGAIN (a rename raced a
+ * RESOLVE_IN_ROOT walk). O_CLOEXEC is always added. */
+int fs_openat2(int dirfd, const char *path, int flags, unsigned long long resolve);
+/* Lexical clean-up of a path like Go's filepath.Clean: "//a/./b/../c/"
+ * -> "/a/c". ".." never climbs above "/" for absolute paths. */
+char *fs_path_clean(const char *path);
 /* Random lower-case hex string of 2*nbytes chars (getrandom). */
 void fs_random_hex(char *out, size_t nbytes);
