@@ -33,3 +33,17 @@ CMD_DECL(cmd_image_inspect);
 CMD_DECL(cmd_inspect);
 CMD_DECL(cmd_history);
 CMD_DECL(cmd_image_prune);
+CMD_DECL(cmd_run);
+CMD_DECL(cmd_create);
+CMD_DECL(cmd_start);
+CMD_DECL(cmd_stop);
+CMD_DECL(cmd_kill);
+CMD_DECL(cmd_rm);
+CMD_DECL(cmd_wait);
+CMD_DECL(cmd_rename);
+CMD_DECL(cmd_container_prune);
+CMD_DECL(cmd_ps);
+CMD_DECL(cmd_logs);
+CMD_DECL(cmd_container_inspect);
+/* restart takes stop's options */
+int cmd_restart(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err);

@@ -8,24 +8,16 @@ int cmd_open_images(struct scow_ctx *ctx, struct image_store *ret, struct scow_e
 	return image_store_open(ctx->root, ctx->rootless, ret, err);
 }
 
-static bool has_opt(const struct opts *o, const char *name)
-{
-	for (size_t i = 0; o->defs[i].name; i++)
-		if (strcmp(o->defs[i].name, name) == 0)
-			return true;
-	return false;
-}
-
 void cmd_registry_opts(const struct opts *o, struct registry_opts *ret)
 {
 	*ret = (struct registry_opts){.tls_verify = -1};
-	if (has_opt(o, "tls-verify") && opt_set(o, "tls-verify"))
+	if (opt_declared(o, "tls-verify") && opt_set(o, "tls-verify"))
 		ret->tls_verify = opt_bool(o, "tls-verify") ? 1 : 0;
-	if (has_opt(o, "cert-dir"))
+	if (opt_declared(o, "cert-dir"))
 		ret->cert_dir = opt_str(o, "cert-dir");
-	if (has_opt(o, "creds"))
+	if (opt_declared(o, "creds"))
 		ret->creds = opt_str(o, "creds");
-	if (has_opt(o, "authfile"))
+	if (opt_declared(o, "authfile"))
 		ret->authfile = opt_str(o, "authfile");
 }
 

@@ -7,6 +7,7 @@
 
 #include "cmd/common.h"
 #include "image/reference.h"
+#include "state/container.h"
 #include "util/cleanup.h"
 #include "util/format.h"
 #include "util/json.h"
@@ -330,14 +331,41 @@ const struct opt_def cmd_inspect_opts[] = {
 	OPT_END,
 };
 
+int container_inspect_one(struct container_store *cs, struct image_store *is, const char *ref,
+			  json_t *out, struct scow_error **err);
+
+/* Docker's order: a container of that name or id, else an image. */
 int cmd_inspect(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err)
 {
 	const char *type = opt_str(o, "type");
-	if (type && strcmp(type, "image") != 0) {
-		error_set(err, EINVAL, "\"%s\" is not a valid value for --type", type);
-		return -1;
+	if (type && strcmp(type, "image") && strcmp(type, "container"))
+		return error_set(err, EINVAL, "\"%s\" is not a valid value for --type", type);
+	struct image_store is;
+	if (cmd_open_images(ctx, &is, err) < 0)
+		return cmd_fail(err);
+	struct container_store cs;
+	if (container_store_open(ctx->root, ctx->runroot, &cs, err) < 0) {
+		image_store_close(&is);
+		return cmd_fail(err);
 	}
-	return cmd_image_inspect(ctx, o, err);
+	_cleanup_json_ json_t *items = json_array();
+	int status = 0, r = 0;
+	for (int i = 0; r >= 0 && i < o->nargs; i++) {
+		r = 1;
+		if (!type || strcmp(type, "container") == 0)
+			r = container_inspect_one(&cs, &is, o->args[i], items, err);
+		if (r > 0 && (!type || strcmp(type, "image") == 0))
+			r = image_inspect_one(&is, o->args[i], items, err);
+		if (r > 0) {
+			fprintf(stderr, "Error: No such object: %s\n", o->args[i]);
+			status = 1;
+		}
+	}
+	container_store_close(&cs);
+	image_store_close(&is);
+	if (r < 0 || format_inspect(stdout, opt_str(o, "format"), items, err) < 0)
+		return cmd_fail(err);
+	return status;
 }
 
 /* ---- history -------------------------------------------------------------------- */

@@ -30,6 +30,7 @@ const struct opt_def cmd_pull_opts[] = {
 #define BAR_WIDTH 50
 
 struct pull_ui {
+	FILE *out;
 	bool tty;
 	bool quiet;
 	int nlines;  /* layer lines printed so far (tty) */
@@ -85,54 +86,51 @@ static void ui_event(void *opaque, const struct pull_event *ev)
 		return;
 	if (!ui->tty) {
 		if (ev->kind != PULL_EV_LAYER_PROGRESS)
-			printf("%s: %s\n", idbuf, status);
-		if (ev->kind == PULL_EV_LAYER_DONE)
-			fflush(stdout);
+			fprintf(ui->out, "%s: %s\n", idbuf, status);
+		fflush(ui->out);
 		return;
 	}
 	int line = ui->line_of[ev->layer];
 	if (line < 0) {
 		ui->line_of[ev->layer] = ui->nlines++;
-		printf("%s: %s\n", idbuf, status);
+		fprintf(ui->out, "%s: %s\n", idbuf, status);
 	} else {
 		int up = ui->nlines - line;
-		printf("\033[%dA\r\033[2K%s: %s\r\033[%dB", up, idbuf, status, up);
+		fprintf(ui->out, "\033[%dA\r\033[2K%s: %s\r\033[%dB", up, idbuf, status, up);
 	}
-	fflush(stdout);
+	fflush(ui->out);
 }
 
-int cmd_pull(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err)
+/* Pulls name with Docker's output on out (stdout for pull, stderr for
+ * run). quiet: nothing but errors. */
+int cmd_pull_image(struct scow_ctx *ctx, const struct opts *o, const char *name, FILE *out,
+		   bool quiet, char **ret_id, struct scow_error **err)
 {
-	const char *name = o->args[0];
-	if (opt_bool(o, "all-tags"))
-		return error_set(err, ENOTSUP, "--all-tags: pulling every tag is not supported");
 	struct image_ref ref = {0};
 	if (image_ref_parse(name, false, &ref, err) < 0)
-		return cmd_fail(err);
+		return -1;
 	bool default_tag = !ref.tag && !ref.digest;
 	_cleanup_free_ char *path = xstrdup(ref.path);
 	_cleanup_free_ char *what = xstrdup(ref.digest ? ref.digest : ref.tag ? ref.tag : "latest");
 	image_ref_release(&ref);
 
-	struct pull_ui ui = {.tty = isatty(STDOUT_FILENO), .quiet = opt_bool(o, "quiet")};
-	/* Progress lines must come out in order with errors on stderr. */
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	struct pull_opts po = {.platform = opt_str(o, "platform"), .progress = ui_event,
-			       .progress_opaque = &ui};
+	struct pull_ui ui = {.out = out, .tty = isatty(fileno(out)), .quiet = quiet};
+	struct pull_opts po = {.platform = opt_declared(o, "platform") ? opt_str(o, "platform") : NULL,
+			       .progress = ui_event, .progress_opaque = &ui};
 	cmd_registry_opts(o, &po.reg);
 	struct regconf conf;
 	if (regconf_load(&conf, err) < 0)
-		return cmd_fail(err);
+		return -1;
 	struct image_store store;
 	if (cmd_open_images(ctx, &store, err) < 0) {
 		regconf_release(&conf);
-		return cmd_fail(err);
+		return -1;
 	}
-	if (!ui.quiet) {
+	if (!quiet) {
 		if (default_tag)
-			printf("Using default tag: latest\n");
-		printf("%s: Pulling from %s\n", what, path);
-		fflush(stdout);
+			fprintf(out, "Using default tag: latest\n");
+		fprintf(out, "%s: Pulling from %s\n", what, path);
+		fflush(out);
 	}
 	struct pull_result res = {0};
 	int r = image_pull(&store, &conf, name, &po, &res, err);
@@ -140,17 +138,31 @@ int cmd_pull(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err
 	regconf_release(&conf);
 	free(ui.line_of);
 	if (r < 0)
-		return cmd_fail(err);
+		return -1;
 	struct image_ref full = {0};
 	image_ref_parse(res.ref, false, &full, NULL);
 	_cleanup_free_ char *familiar = image_ref_familiar(&full);
 	image_ref_release(&full);
-	if (!ui.quiet) {
-		printf("Digest: %s\n", res.digest);
-		printf("Status: %s for %s\n",
-		       res.changed ? "Downloaded newer image" : "Image is up to date", familiar);
+	if (!quiet) {
+		fprintf(out, "Digest: %s\n", res.digest);
+		fprintf(out, "Status: %s for %s\n",
+			res.changed ? "Downloaded newer image" : "Image is up to date", familiar);
 	}
-	printf("%s\n", res.ref);
+	if (ret_id)
+		*ret_id = xstrdup(res.id);
+	if (out == stdout) /* docker pull's last line, even with -q; not for run */
+		printf("%s\n", res.ref);
 	pull_result_release(&res);
+	return 0;
+}
+
+int cmd_pull(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err)
+{
+	if (opt_bool(o, "all-tags"))
+		return error_set(err, ENOTSUP, "--all-tags: pulling every tag is not supported");
+	/* Progress lines must come out in order with errors on stderr. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (cmd_pull_image(ctx, o, o->args[0], stdout, opt_bool(o, "quiet"), NULL, err) < 0)
+		return cmd_fail(err);
 	return 0;
 }

@@ -168,6 +168,14 @@ static const struct opt_value *lookup(const struct opts *o, const char *name)
 	abort();
 }
 
+bool opt_declared(const struct opts *o, const char *name)
+{
+	for (size_t i = 0; o->defs[i].name; i++)
+		if (strcmp(o->defs[i].name, name) == 0)
+			return true;
+	return false;
+}
+
 bool opt_set(const struct opts *o, const char *name)
 {
 	return lookup(o, name)->set;

@@ -48,6 +48,8 @@ int opts_parse(const struct opt_def *defs, bool interspersed, int argc, char **a
 	       struct opts *ret, struct scow_error **err);
 void opts_release(struct opts *o);
 
+/* Whether the command's table declares the option at all. */
+bool opt_declared(const struct opts *o, const char *name);
 /* Lookups by long name; asking for a name the table lacks aborts (a bug). */
 bool opt_set(const struct opts *o, const char *name);
 bool opt_bool(const struct opts *o, const char *name);

@@ -1,0 +1,17 @@
+/* Shared by the container commands. */
+#pragma once
+
+#include "cmd/common.h"
+#include "state/container.h"
+
+int cmd_open_containers(struct scow_ctx *ctx, struct container_store *cs,
+			struct scow_error **err);
+/* Resolves ref and loads the container; a container orphaned by a dead
+ * supervisor or a reboot is reconciled on the way (that takes the lock). */
+int cmd_load_container(struct container_store *cs, const char *ref, bool lock,
+		       struct container *ret, struct scow_error **err);
+/* Stops a container: its stop signal (sig 0) or sig, then SIGKILL after
+ * timeout seconds (-1: its configured timeout); waits until its end is
+ * recorded. Works without a supervisor. */
+int container_stop(struct container_store *cs, const char *id, int timeout, int sig,
+		   struct scow_error **err);

@@ -1,0 +1,35 @@
+/* run, create, start: shared between the command files. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "cmd/common.h"
+#include "state/container.h"
+
+/* Builds the container's config (Docker-shaped: Config, HostConfig, ...)
+ * from run/create options and the image; validates every value (exit 125
+ * on bad input, nothing created). */
+int container_config_build(struct scow_ctx *ctx, const struct opts *o, struct image_store *s,
+			   const char *image_id, const char *image_name, json_t **ret,
+			   struct scow_error **err);
+
+/* Resolves (pulling per --pull) the image for run/create. */
+int run_resolve_image(struct scow_ctx *ctx, const struct opts *o, const char *name,
+		      char **ret_id, struct scow_error **err);
+
+/* create: config + reserved name + directory. */
+int container_create_from_opts(struct scow_ctx *ctx, const struct opts *o,
+			       struct container_store *cs, char ret_id[CONTAINER_ID_LEN + 1],
+			       struct scow_error **err);
+
+struct start_opts {
+	bool foreground; /* attached: stream output, wait, return the exit code */
+	bool attach_stdin, attach_stdout, attach_stderr;
+	bool sig_proxy;
+};
+
+/* Starts a created or exited container. Foreground: returns the exit
+ * status (>= 0). Detached: 0 once the container really runs. */
+int container_start(struct scow_ctx *ctx, struct container_store *cs, const char *id,
+		    const struct start_opts *so, struct scow_error **err);

@@ -1,0 +1,63 @@
+/* The options of run and create, declared once. */
+#include "cmd/run.h"
+
+#define RUN_CREATE_OPTS                                                                            \
+	{"attach", 'a', OPT_LIST, "list", "Attach to STDIN, STDOUT or STDERR", NULL},              \
+	{"cap-add", 0, OPT_LIST, "list", "Add Linux capabilities", NULL},                         \
+	{"cap-drop", 0, OPT_LIST, "list", "Drop Linux capabilities", NULL},                       \
+	{"cidfile", 0, OPT_VALUE, "string", "Write the container ID to the file", NULL},           \
+	{"device", 0, OPT_LIST, "list", "Add a host device to the container", NULL},              \
+	{"domainname", 0, OPT_VALUE, "string", "Container NIS domain name", NULL},                 \
+	{"entrypoint", 0, OPT_VALUE, "string", "Overwrite the default ENTRYPOINT of the image",    \
+	 NULL},                                                                                    \
+	{"env", 'e', OPT_LIST, "list", "Set environment variables", NULL},                        \
+	{"env-file", 0, OPT_LIST, "list", "Read in a file of environment variables", NULL},       \
+	{"group-add", 0, OPT_LIST, "list", "Add additional groups to join", NULL},                \
+	{"hostname", 'h', OPT_VALUE, "string", "Container host name", NULL},                       \
+	{"init", 0, OPT_BOOL, NULL,                                                               \
+	 "Run an init inside the container that forwards signals and reaps processes", NULL},     \
+	{"interactive", 'i', OPT_BOOL, NULL, "Keep STDIN open even if not attached", NULL},        \
+	{"label", 'l', OPT_LIST, "list", "Set meta data on a container", NULL},                   \
+	{"label-file", 0, OPT_LIST, "list", "Read in a line delimited file of labels", NULL},     \
+	{"log-driver", 0, OPT_VALUE, "string", "Logging driver for the container (json-file, none)", \
+	 NULL},                                                                                    \
+	{"log-opt", 0, OPT_LIST, "list", "Log driver options (max-size, max-file)", NULL},        \
+	{"mount", 0, OPT_LIST, "mount", "Attach a filesystem mount to the container", NULL},      \
+	{"name", 0, OPT_VALUE, "string", "Assign a name to the container", NULL},                  \
+	{"network", 0, OPT_VALUE, "network", "Connect a container to a network (none, host)",     \
+	 NULL},                                                                                    \
+	{"net", 0, OPT_VALUE, "network", "Connect a container to a network (alias of --network)", \
+	 NULL},                                                                                    \
+	{"platform", 0, OPT_VALUE, "string", "Set platform if server is multi-platform capable",   \
+	 NULL},                                                                                    \
+	{"privileged", 0, OPT_BOOL, NULL, "Give extended privileges to this container", NULL},     \
+	{"pull", 0, OPT_VALUE, "string", "Pull image before running (\"always\", \"missing\", "    \
+					 "\"never\")",                                             \
+	 "\"missing\""},                                                                           \
+	{"quiet", 'q', OPT_BOOL, NULL, "Suppress the pull output", NULL},                         \
+	{"read-only", 0, OPT_BOOL, NULL, "Mount the container's root filesystem as read only",     \
+	 NULL},                                                                                    \
+	{"rm", 0, OPT_BOOL, NULL, "Automatically remove the container when it exits", NULL},       \
+	{"security-opt", 0, OPT_LIST, "list", "Security Options", NULL},                          \
+	{"stop-signal", 0, OPT_VALUE, "string", "Signal to stop the container", NULL},             \
+	{"stop-timeout", 0, OPT_VALUE, "int", "Timeout (in seconds) to stop a container", NULL},   \
+	{"sysctl", 0, OPT_LIST, "map", "Sysctl options", NULL},                                   \
+	{"tmpfs", 0, OPT_LIST, "list", "Mount a tmpfs directory", NULL},                          \
+	{"tty", 't', OPT_BOOL, NULL, "Allocate a pseudo-TTY", NULL},                              \
+	{"ulimit", 0, OPT_LIST, "ulimit", "Ulimit options", NULL},                                \
+	{"user", 'u', OPT_VALUE, "string", "Username or UID (format: <name|uid>[:<group|gid>])",   \
+	 NULL},                                                                                    \
+	{"volume", 'v', OPT_LIST, "list", "Bind mount a volume", NULL},                           \
+	{"workdir", 'w', OPT_VALUE, "string", "Working directory inside the container", NULL}
+
+const struct opt_def cmd_create_opts[] = {
+	RUN_CREATE_OPTS,
+	OPT_END,
+};
+
+const struct opt_def cmd_run_opts[] = {
+	RUN_CREATE_OPTS,
+	{"detach", 'd', OPT_BOOL, NULL, "Run container in background and print container ID", NULL},
+	{"sig-proxy", 0, OPT_BOOL, NULL, "Proxy received signals to the process", "true"},
+	OPT_END,
+};

@@ -1,0 +1,104 @@
+/* Spawning a container's first process: new namespaces, the root file
+ * system, Docker's process defaults, execve. The parent keeps control
+ * between clone and execve: the child waits until the parent has done what
+ * must be done from outside (cgroup membership, user namespace maps,
+ * network), and reports an exec failure precisely through a CLOEXEC pipe. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+struct seccomp_profile;
+
+enum mount_kind { MOUNT_BIND, MOUNT_TMPFS };
+
+struct mount_spec {
+	enum mount_kind kind;
+	char *source; /* bind: absolute host path */
+	char *target; /* absolute path in the container */
+	bool readonly;
+	bool recursive;	      /* rbind (the default for binds) */
+	unsigned propagation; /* MS_PRIVATE, MS_SLAVE, MS_SHARED (| MS_REC) or 0 */
+	char *tmpfs_options;  /* "size=...,mode=..." */
+	unsigned long tmpfs_flags; /* MS_NOSUID | MS_NODEV | MS_NOEXEC ... */
+};
+
+struct device_spec {
+	char *path; /* in the container */
+	char *host_path;
+	char type; /* 'c' or 'b' */
+	unsigned major, minor;
+	mode_t mode;
+};
+
+struct rlimit_spec {
+	int resource;
+	struct rlimit lim;
+};
+
+enum net_mode { NET_PRIVATE, NET_HOST, NET_NONE };
+
+struct spawn_spec {
+	/* root file system */
+	char **lowerdirs; /* layer dirs, top first; NULL-terminated */
+	char *upperdir, *workdir, *merged;
+	bool overlay_userxattr; /* rootless overlay */
+	bool readonly_rootfs;
+	char *hosts_file, *resolv_file, *hostname_file; /* host paths to bind */
+	struct mount_spec *mounts;
+	size_t n_mounts;
+	struct device_spec *devices;
+	size_t n_devices;
+	char **cgroup_dirs; /* v1: "ctrl=host dir" to bind read-only; v2: NULL */
+	bool cgroup_v2;
+	/* process */
+	char **argv, **env;
+	char *cwd;
+	char *user; /* "name|uid[:group|gid]" or NULL for root */
+	char **group_add;
+	char *hostname, *domainname;
+	bool tty, open_stdin;
+	bool privileged;
+	uint64_t caps; /* bounding = permitted = effective for root */
+	bool no_new_privs;
+	const struct seccomp_profile *seccomp; /* NULL: unconfined */
+	struct rlimit_spec *rlimits;
+	size_t n_rlimits;
+	char **sysctl; /* "key=value" */
+	bool init;     /* scow's own init as pid 1 */
+	enum net_mode net;
+	bool new_cgroupns;
+	bool rootless;
+};
+
+struct spawn_stdio {
+	int in, out, err; /* used when !tty; -1: /dev/null */
+};
+
+struct spawned {
+	pid_t pid;
+	int pidfd;
+	int exec_fd;	 /* read end: EOF when execve succeeded */
+	int console_fd;	 /* pty master (tty), else -1 */
+	uint64_t start_time;
+};
+
+/* Called in the parent between clone and the child's go: cgroup membership,
+ * maps, network. A failure aborts the child. */
+typedef int (*spawn_prepare_fn)(void *opaque, pid_t pid, struct scow_error **err);
+
+int ns_spawn(const struct spawn_spec *spec, const struct spawn_stdio *io,
+	     spawn_prepare_fn prepare, void *opaque, struct spawned *ret,
+	     struct scow_error **err);
+
+/* Waits for the child's verdict on execve: 0 started; -1 with *err carrying
+ * Docker's status (126 cannot invoke, 127 not found, 125 setup failure). */
+int ns_spawn_wait_exec(struct spawned *s, struct scow_error **err);
+void spawned_release(struct spawned *s);
+
+/* Docker's default capability set (CapEff 00000000a80425fb). */
+#define CAPS_DOCKER_DEFAULT 0xa80425fbULL

@@ -1,0 +1,472 @@
+#include "supervise/supervisor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "supervise/logfile.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+#include "util/xalloc.h"
+
+#define IO_CHUNK (32u << 10)
+#define DRAIN_MS 2000
+
+/* Forwarded to the container when the supervisor itself receives them. */
+static const int forwarded_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+int sup_send(int fd, const struct sup_msg *m)
+{
+	if (fd < 0)
+		return -1;
+	ssize_t n;
+	while ((n = send(fd, m, sizeof(*m), MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	return n == (ssize_t)sizeof(*m) ? 0 : -1;
+}
+
+int sup_recv(int fd, struct sup_msg *m)
+{
+	ssize_t n;
+	while ((n = recv(fd, m, sizeof(*m), 0)) < 0 && errno == EINTR)
+		;
+	if (n == 0)
+		return 0;
+	if (n != (ssize_t)sizeof(*m))
+		return -1;
+	m->text[sizeof(m->text) - 1] = '\0';
+	return 1;
+}
+
+struct sup {
+	const struct supervisor_opts *o;
+	struct spawned sp;
+	struct cgroup *cg;
+	struct logfile *log;
+	int epfd, sigfd;
+	int out_rd, err_rd; /* container output (pipes) */
+	int in_wr;	     /* container input pipe we feed, or -1 */
+	int local_in;	     /* the client's input we read, or -1 */
+	int local_out, local_err;
+	bool exited;
+	int exit_code;
+	char buf[IO_CHUNK];
+};
+
+static void fatal(struct sup *s, struct scow_error *e)
+{
+	struct sup_msg m = {.type = SUP_FAILED, .code = e && e->exit_code ? e->exit_code : 125};
+	snprintf(m.text, sizeof(m.text), "%s", e ? e->msg : "supervisor failed");
+	sup_send(s->o->ctl_fd, &m);
+}
+
+static int watch(struct sup *s, int fd)
+{
+	if (fd < 0)
+		return 0;
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void unwatch(struct sup *s, int *fd)
+{
+	if (*fd < 0)
+		return;
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, *fd, NULL);
+	close(*fd);
+	*fd = -1;
+}
+
+/* ---- start ------------------------------------------------------------------------ */
+
+static int prepare_child(void *opaque, pid_t pid, struct scow_error **err)
+{
+	struct sup *s = opaque;
+	return s->cg ? cgroup_attach(s->cg, pid, err) : 0;
+}
+
+static int setup_cgroup(struct sup *s, struct scow_error **err)
+{
+	const struct supervisor_opts *o = s->o;
+	if (cgroup_create(NULL, o->cgroup_parent, o->id, &s->cg, err) < 0)
+		return -1;
+	if (cgroup_set_devices(s->cg, o->spec->privileged, o->devices, o->n_devices, err) < 0)
+		return -1;
+	if (o->limits && cgroup_set_limits(s->cg, o->limits, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Pipes (no tty) between us and the container. in/out/err get the
+ * container's ends. */
+static int setup_pipes(struct sup *s, struct spawn_stdio *io, struct scow_error **err)
+{
+	const struct supervisor_opts *o = s->o;
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return error_errno(err, "pipe");
+	s->out_rd = p[0], io->out = p[1];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return error_errno(err, "pipe");
+	s->err_rd = p[0], io->err = p[1];
+	io->in = -1;
+	if (!o->spec->open_stdin)
+		return 0;
+	if (o->foreground && o->attach_stdin && !isatty(STDIN_FILENO)) {
+		/* A file or pipe: the container reads it directly. */
+		io->in = STDIN_FILENO;
+		return 0;
+	}
+	/* A terminal is never handed to the container: it could push input
+	 * into the host's terminal with TIOCSTI (SECURITY.md case 17). */
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return error_errno(err, "pipe");
+	io->in = p[0], s->in_wr = p[1];
+	if (o->foreground && o->attach_stdin)
+		s->local_in = STDIN_FILENO;
+	return 0;
+}
+
+static json_t *runtime_record(struct sup *s)
+{
+	char now[64];
+	time_now_rfc3339(now, sizeof(now));
+	json_t *rt = json_object();
+	json_set_int(rt, "Pid", s->sp.pid);
+	json_set_int(rt, "PidStart", (long long)s->sp.start_time);
+	json_set_int(rt, "SupervisorPid", getpid());
+	json_set_int(rt, "SupervisorStart", (long long)proc_start_time(getpid()));
+	json_set_str(rt, "CgroupPath", s->cg ? s->cg->path : NULL);
+	json_set_str(rt, "Status", "running");
+	json_set_str(rt, "StartedAt", now);
+	return rt;
+}
+
+/* Records the start: runtime (tmpfs) first, then the durable state. */
+static int record_start(struct sup *s, struct scow_error **err)
+{
+	const struct supervisor_opts *o = s->o;
+	_cleanup_json_ json_t *rt = runtime_record(s);
+	if (container_save_runtime(o->cs, o->id, rt, err) < 0)
+		return -1;
+	struct container c;
+	if (container_load(o->cs, o->id, true, &c, err) < 0)
+		return -1;
+	json_set_str(c.state, "Status", "running");
+	json_set_int(c.state, "Pid", s->sp.pid);
+	json_set_int(c.state, "ExitCode", 0);
+	json_set_str(c.state, "Error", "");
+	json_set_str(c.state, "StartedAt", json_get_str(rt, "StartedAt"));
+	json_set_str(c.state, "FinishedAt", "0001-01-01T00:00:00Z");
+	json_object_set_new(c.state, "OOMKilled", json_false());
+	int r = container_save_state(o->cs, &c, err);
+	container_release(&c);
+	return r;
+}
+
+/* A start that failed: the container stays "created" with the error, as
+ * Docker leaves it (and --rm removes it). */
+static void record_failure(struct sup *s, const struct scow_error *e)
+{
+	const struct supervisor_opts *o = s->o;
+	struct container c;
+	_cleanup_error_ struct scow_error *ignored = NULL;
+	if (container_load(o->cs, o->id, true, &c, &ignored) < 0)
+		return;
+	json_set_int(c.state, "ExitCode", e && e->exit_code ? e->exit_code : 125);
+	json_set_str(c.state, "Error", e ? e->msg : "start failed");
+	if (json_get_bool(json_get_obj(c.config, "HostConfig"), "AutoRemove", false))
+		container_delete(o->cs, &c, &ignored);
+	else
+		container_save_state(o->cs, &c, &ignored);
+	container_release(&c);
+}
+
+static int start(struct sup *s, struct scow_error **err)
+{
+	const struct supervisor_opts *o = s->o;
+	struct spawn_stdio io = {-1, -1, -1};
+	if (!o->log_none) {
+		_cleanup_close_ int dfd = container_dir_fd(o->cs, o->id, err);
+		if (dfd < 0 ||
+		    logfile_open(dfd, "ctr.log", o->log_max_size, o->log_max_file, &s->log, err) < 0)
+			return -1;
+	}
+	if (setup_cgroup(s, err) < 0 || (!o->spec->tty && setup_pipes(s, &io, err) < 0))
+		return -1;
+	int r = ns_spawn(o->spec, &io, prepare_child, s, &s->sp, err);
+	/* Our copies of the container's ends go, so EOF means its end. */
+	if (io.in >= 0 && io.in != STDIN_FILENO)
+		close(io.in);
+	closep(&io.out);
+	closep(&io.err);
+	if (r < 0 || ns_spawn_wait_exec(&s->sp, err) < 0)
+		return -1;
+	if (o->spec->tty) {
+		s->out_rd = s->sp.console_fd;
+		if (o->spec->open_stdin) {
+			s->in_wr = s->sp.console_fd;
+			if (o->foreground && o->attach_stdin)
+				s->local_in = STDIN_FILENO;
+		}
+	}
+	return record_start(s, err);
+}
+
+/* ---- the loop -------------------------------------------------------------------------- */
+
+static void deliver(struct sup *s, int sig)
+{
+	if (s->exited)
+		return;
+	if (syscall(SYS_pidfd_send_signal, s->sp.pidfd, sig, NULL, 0) < 0)
+		kill(s->sp.pid, sig);
+}
+
+/* Copies the container's output to the log and the client. Returns false
+ * at EOF (or EIO: a pty whose slave side is all closed). */
+static bool pump_output(struct sup *s, int fd, const char *stream, int local)
+{
+	ssize_t n = read(fd, s->buf, sizeof(s->buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n <= 0)
+		return false;
+	if (s->log) {
+		_cleanup_error_ struct scow_error *e = NULL;
+		if (logfile_write(s->log, stream, s->buf, (size_t)n, &e) < 0)
+			log_warn("container log: %s", e->msg);
+	}
+	if (local >= 0 && fs_write_all(local, s->buf, (size_t)n) < 0) {
+		/* The client went away: keep logging. */
+		if (local == s->local_out)
+			s->local_out = -1;
+		else
+			s->local_err = -1;
+	}
+	return true;
+}
+
+static void pump_input(struct sup *s)
+{
+	ssize_t n = read(s->local_in, s->buf, sizeof(s->buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		/* EOF from the client: the container's stdin closes too (not
+		 * for a tty, which is shared with the container's own use). */
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->local_in, NULL);
+		s->local_in = -1;
+		if (!s->o->spec->tty)
+			closep(&s->in_wr), s->in_wr = -1;
+		return;
+	}
+	if (s->in_wr >= 0 && fs_write_all(s->in_wr, s->buf, (size_t)n) < 0 && !s->o->spec->tty)
+		closep(&s->in_wr), s->in_wr = -1;
+}
+
+static void handle_ctl(struct sup *s)
+{
+	struct sup_msg m;
+	int r = sup_recv(s->o->ctl_fd, &m);
+	if (r <= 0) {
+		/* The invoker is gone: we carry on without it. */
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->o->ctl_fd, NULL);
+		((struct supervisor_opts *)s->o)->ctl_fd = -1;
+		s->local_in = s->local_out = s->local_err = -1;
+		return;
+	}
+	if (m.type == SUP_SIGNAL)
+		deliver(s, m.a);
+	else if (m.type == SUP_WINSIZE && s->o->spec->tty) {
+		struct winsize ws = {.ws_row = (unsigned short)m.a, .ws_col = (unsigned short)m.b};
+		ioctl(s->sp.console_fd, TIOCSWINSZ, &ws);
+	}
+}
+
+static void handle_signal(struct sup *s)
+{
+	struct signalfd_siginfo si;
+	while (read(s->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if ((int)si.ssi_signo != SIGCHLD) {
+			deliver(s, (int)si.ssi_signo);
+			continue;
+		}
+		siginfo_t info = {0};
+		if (waitid(P_PIDFD, (id_t)s->sp.pidfd, &info, WEXITED | WNOHANG) == 0 &&
+		    info.si_pid != 0) {
+			s->exited = true;
+			s->exit_code = info.si_code == CLD_EXITED ? info.si_status
+								  : 128 + info.si_status;
+		}
+	}
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void loop(struct sup *s)
+{
+	int64_t deadline = -1;
+	for (;;) {
+		if (s->exited && deadline < 0)
+			deadline = now_ms() + DRAIN_MS;
+		/* After the exit, only output still buffered in the pipes. */
+		if (s->exited && ((s->out_rd < 0 && s->err_rd < 0) || now_ms() > deadline))
+			return;
+		int timeout = s->exited ? (int)(deadline - now_ms()) : -1;
+		struct epoll_event evs[8];
+		int n = epoll_wait(s->epfd, evs, 8, timeout < 0 && s->exited ? 0 : timeout);
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			if (fd == s->out_rd) {
+				if (!pump_output(s, fd, "stdout", s->local_out))
+					unwatch(s, &s->out_rd);
+			} else if (fd == s->err_rd) {
+				if (!pump_output(s, fd, "stderr", s->local_err))
+					unwatch(s, &s->err_rd);
+			} else if (fd == s->local_in) {
+				pump_input(s);
+			} else if (fd == s->sigfd) {
+				handle_signal(s);
+			} else if (fd == s->o->ctl_fd) {
+				handle_ctl(s);
+			}
+		}
+	}
+}
+
+/* ---- the end --------------------------------------------------------------------------------- */
+
+static void record_exit(struct sup *s)
+{
+	const struct supervisor_opts *o = s->o;
+	_cleanup_error_ struct scow_error *e = NULL;
+	bool oom = false;
+	if (s->log) {
+		logfile_flush(s->log, &e);
+		logfile_close(s->log);
+		s->log = NULL;
+	}
+	if (s->cg)
+		cgroup_oom_killed(s->cg, &oom, &e);
+	char now[64];
+	time_now_rfc3339(now, sizeof(now));
+	struct container c;
+	if (container_load(o->cs, o->id, true, &c, &e) == 0) {
+		json_set_str(c.state, "Status", "exited");
+		json_set_int(c.state, "ExitCode", s->exit_code);
+		json_set_int(c.state, "Pid", 0);
+		json_set_str(c.state, "FinishedAt", now);
+		json_object_set_new(c.state, "OOMKilled", json_boolean(oom));
+		container_save_runtime(o->cs, o->id, NULL, NULL);
+		if (json_get_bool(json_get_obj(c.config, "HostConfig"), "AutoRemove", false))
+			container_delete(o->cs, &c, &e);
+		else if (container_save_state(o->cs, &c, &e) < 0)
+			log_warn("record the exit of %.12s: %s", o->id, e->msg);
+		container_release(&c);
+	}
+}
+
+static void teardown_cgroup(struct sup *s)
+{
+	if (!s->cg)
+		return;
+	_cleanup_error_ struct scow_error *e = NULL;
+	/* The pid namespace is gone with its init; stragglers (zombies being
+	 * reaped) only need a moment. */
+	if (cgroup_destroy(s->cg, &e) < 0) {
+		error_freep(&e);
+		cgroup_kill_all(s->cg, &e);
+		error_freep(&e);
+		if (cgroup_destroy(s->cg, &e) < 0)
+			log_warn("remove cgroup %s: %s", s->cg->path, e->msg);
+	}
+	cgroup_free(s->cg);
+	s->cg = NULL;
+}
+
+static int setup_loop(struct sup *s, struct scow_error **err)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded_signals); i++)
+		sigaddset(&set, forwarded_signals[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	s->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->sigfd < 0 || s->epfd < 0)
+		return error_errno(err, "supervisor: event loop");
+	if (watch(s, s->sigfd) < 0 || watch(s, s->out_rd) < 0 || watch(s, s->err_rd) < 0 ||
+	    watch(s, s->o->ctl_fd) < 0 || watch(s, s->local_in) < 0)
+		return error_errno(err, "supervisor: epoll");
+	return 0;
+}
+
+void supervisor_main(const struct supervisor_opts *o)
+{
+	struct sup s = {.o = o, .out_rd = -1, .err_rd = -1, .in_wr = -1, .local_in = -1,
+			.sigfd = -1, .epfd = -1, .sp = {.pidfd = -1, .exec_fd = -1, .console_fd = -1}};
+	s.local_out = o->foreground && o->attach_stdout ? STDOUT_FILENO : -1;
+	s.local_err = o->foreground && o->attach_stderr ? STDERR_FILENO : -1;
+	if (o->spec->tty && s.local_out < 0 && o->foreground && o->attach_stderr)
+		s.local_out = STDERR_FILENO;
+	setsid();
+	signal(SIGPIPE, SIG_IGN);
+	/* Detached: let go of the invoker's terminal or pipes, or a shell
+	 * reading `scow run -d` through $(...) would wait for us forever. */
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int fd = 0; fd < 3 && null >= 0; fd++) {
+		bool keep = o->foreground && ((fd == 0 && o->attach_stdin) ||
+					      (fd == 1 && (o->attach_stdout || o->spec->tty)) ||
+					      (fd == 2 && (o->attach_stderr || o->spec->tty)));
+		if (!keep)
+			dup2(null, fd);
+	}
+	if (null > 2)
+		close(null);
+	/* SIGCHLD is blocked before the container exists, so that its exit
+	 * cannot slip by before the signalfd is there. */
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	struct scow_error *e = NULL;
+	if (start(&s, &e) < 0 || setup_loop(&s, &e) < 0) {
+		if (s.sp.pid > 0 && !s.exited) {
+			kill(s.sp.pid, SIGKILL);
+			waitpid(s.sp.pid, NULL, 0);
+		}
+		teardown_cgroup(&s);
+		record_failure(&s, e);
+		fatal(&s, e);
+		_exit(1);
+	}
+	struct sup_msg m = {.type = SUP_STARTED, .a = s.sp.pid};
+	sup_send(o->ctl_fd, &m);
+	loop(&s);
+	record_exit(&s);
+	teardown_cgroup(&s);
+	struct sup_msg done = {.type = SUP_EXITED, .code = s.exit_code};
+	sup_send(o->ctl_fd, &done);
+	_exit(0);
+}
