@@ -282,6 +282,7 @@ static int run_command(struct scow_ctx *ctx, const struct cmd_desc *c, int argc,
 
 int main(int argc, char **argv)
 {
+	log_trace("main");
 	_cleanup_error_ struct scow_error *err = NULL;
 	struct opts g;
 	/* Global options stop at the command name. */

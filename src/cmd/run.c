@@ -19,7 +19,7 @@
 
 #include "cgroup/cgroup.h"
 #include "image/reference.h"
-#include "ns/seccomp.h"
+#include "ns/seccomp_cache.h"
 #include "supervise/logfile.h"
 #include "supervise/supervisor.h"
 #include "util/cleanup.h"
@@ -151,6 +151,7 @@ int container_create_from_opts(struct scow_ctx *ctx, const struct opts *o,
 	_cleanup_free_ char *image_id = NULL;
 	if (run_resolve_image(ctx, o, image, &image_id, err) < 0)
 		return -1;
+	log_trace("image resolved");
 	struct image_store is;
 	if (cmd_open_images(ctx, &is, err) < 0)
 		return -1;
@@ -160,6 +161,7 @@ int container_create_from_opts(struct scow_ctx *ctx, const struct opts *o,
 	if (r < 0)
 		return -1;
 	const char *id = json_get_str(config, "Id");
+	log_trace("config built");
 	_cleanup_free_ char *chosen = name ? xstrdup(name[0] == '/' ? name + 1 : name)
 					   : container_random_name(cs);
 	_cleanup_free_ char *slash_name = xasprintf("/%s", chosen);
@@ -180,6 +182,7 @@ int container_create_from_opts(struct scow_ctx *ctx, const struct opts *o,
 		if (fd < 0 || fs_write_all(fd, id, strlen(id)) < 0)
 			log_warn("write the container id file %s: %m", cidfile);
 	}
+	log_trace("created");
 	snprintf(ret_id, CONTAINER_ID_LEN + 1, "%s", id);
 	return 0;
 }
@@ -189,7 +192,7 @@ int container_create_from_opts(struct scow_ctx *ctx, const struct opts *o,
 /* Everything the spec points to, owned here. */
 struct spec_store {
 	struct spawn_spec spec;
-	struct seccomp_profile *seccomp;
+	struct seccomp_bpf seccomp;
 	struct cgroup_device_rule *rules;
 	size_t n_rules;
 	char *cgroup_parent;
@@ -213,7 +216,7 @@ static void spec_store_release(struct spec_store *st)
 	strv_free(s->cgroup_dirs);
 	free(s->cwd), free(s->user), free(s->hostname), free(s->domainname);
 	free(s->rlimits);
-	seccomp_profile_free(st->seccomp);
+	seccomp_bpf_release(&st->seccomp);
 	free(st->rules);
 	free(st->cgroup_parent);
 	memset(st, 0, sizeof(*st));
@@ -350,7 +353,8 @@ static void env_default(char ***env, const char *key, const char *value)
 
 int ulimit_resource(const char *name);
 
-static int spec_process(json_t *config, struct spec_store *st, struct scow_error **err)
+static int spec_process(const char *root, json_t *config, struct spec_store *st,
+			struct scow_error **err)
 {
 	struct spawn_spec *s = &st->spec;
 	json_t *cfg = json_get_obj(config, "Config"), *host = json_get_obj(config, "HostConfig");
@@ -396,17 +400,18 @@ static int spec_process(json_t *config, struct spec_store *st, struct scow_error
 	const char *sc = json_get_str(scow, "Seccomp");
 	if (s->privileged || str_eq(sc, "unconfined"))
 		return 0;
-	int r = sc ? seccomp_profile_parse(sc, strlen(sc), &st->seccomp, err)
-		   : seccomp_profile_load(NULL, &st->seccomp, err);
-	s->seccomp = st->seccomp;
-	return r;
+	if (seccomp_bpf_get(root, sc, s->caps, &st->seccomp, err) < 0)
+		return -1;
+	s->seccomp = &st->seccomp;
+	return 0;
 }
 
 static int spec_build(struct container_store *cs, struct image_store *is, json_t *config,
 		      const char *id, struct spec_store *st, struct scow_error **err)
 {
 	json_t *scow = json_get_obj(config, "Scow");
-	if (spec_rootfs(cs, is, config, id, &st->spec, err) < 0 || spec_process(config, st, err) < 0)
+	if (spec_rootfs(cs, is, config, id, &st->spec, err) < 0 ||
+	    spec_process(cs->root, config, st, err) < 0)
 		return -1;
 	spec_mounts(scow, &st->spec);
 	spec_devices(scow, st);
@@ -541,7 +546,14 @@ int container_start(struct scow_ctx *ctx, struct container_store *cs, const char
 		return -1;
 	struct spec_store st = {0};
 	int r = spec_build(cs, &is, config, id, &st, err);
+	log_trace("spec built");
 	image_store_close(&is);
+	struct winsize ws;
+	if (r == 0 && st.spec.tty && so->foreground &&
+	    (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)) {
+		st.spec.tty_rows = ws.ws_row;
+		st.spec.tty_cols = ws.ws_col;
+	}
 	struct supervisor_opts sup = {
 		.cs = cs, .id = id, .config = config, .spec = &st.spec,
 		.foreground = so->foreground, .attach_stdin = so->attach_stdin,
@@ -570,6 +582,7 @@ int container_start(struct scow_ctx *ctx, struct container_store *cs, const char
 	sigprocmask(SIG_BLOCK, &set, &old);
 	fflush(NULL);
 	pid_t pid = fork();
+	log_trace("forked");
 	if (pid == 0) {
 		close(sp[0]);
 		sup.ctl_fd = sp[1];
@@ -587,6 +600,7 @@ int container_start(struct scow_ctx *ctx, struct container_store *cs, const char
 	}
 	struct sup_msg m;
 	int got = sup_recv(cl.ctl, &m);
+	log_trace("started message");
 	if (got != 1 || m.type != SUP_STARTED) {
 		waitpid(pid, NULL, 0);
 		sigprocmask(SIG_SETMASK, &old, NULL);
@@ -606,7 +620,9 @@ int container_start(struct scow_ctx *ctx, struct container_store *cs, const char
 	int code = client_wait(&cl, json_get_bool(json_get_obj(config, "Config"), "Tty", false),
 			       so->sig_proxy, err);
 	client_release(&cl);
-	waitpid(pid, NULL, 0);
+	/* The supervisor may still be freeing an --rm container's files; it
+	 * is not waited for (init reaps it once we are gone). */
+	waitpid(pid, NULL, WNOHANG);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return code;
 }

@@ -20,6 +20,7 @@
 #include "util/log.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
+#include "util/lazy_curl.h"
 
 #define PIPE_SIZE (1 << 20)
 #define READ_CHUNK (256u << 10)
@@ -715,6 +716,11 @@ int image_pull(struct image_store *s, const struct regconf *conf, const char *na
 {
 	struct pull_state st = {.gc_fd = -1,
 				.p = {.s = s, .opts = opts, .first_failure = -1}};
+	if (lazy_curl_load(err) < 0 || lazy_crypto_load(err) < 0 || lazy_archive_load(err) < 0 ||
+	    lazy_isal_load(err) < 0 || lazy_zstd_load(err) < 0)
+		return error_wrap(err, "pull %s", name);
+	/* Once, before any thread: curl_easy_init would do it racily. */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (image_ref_parse(name, true, &st.ref, err) < 0)
 		return -1;
 	st.p.repo = st.ref.path;

@@ -14,6 +14,7 @@
 #include "util/log.h"
 #include "util/strutil.h"
 #include "util/xalloc.h"
+#include "util/lazy_crypto.h"
 
 #define CONF_MAX (1 << 20)
 

@@ -16,6 +16,8 @@
 #include "util/json.h"
 #include "util/log.h"
 #include "util/xalloc.h"
+#include "util/lazy_crypto.h"
+#include "util/lazy_curl.h"
 
 #define USER_AGENT "scow/" SCOW_VERSION
 #define ERROR_BODY_MAX (64u << 10)

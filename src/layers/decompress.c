@@ -8,6 +8,8 @@
 #include <zstd.h>
 
 #include "util/xalloc.h"
+#include "util/lazy_isal.h"
+#include "util/lazy_zstd.h"
 
 #define OUT_CHUNK (256u << 10)
 

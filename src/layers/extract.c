@@ -45,6 +45,7 @@
 #include "util/log.h"
 #include "util/strutil.h"
 #include "util/xalloc.h"
+#include "util/lazy_archive.h"
 
 /* Directories whose mtime (and possibly mode) is applied at the end. Beyond
  * these limits a directory keeps the mtime of its extraction. */

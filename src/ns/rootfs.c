@@ -633,14 +633,17 @@ int rootfs_setup(const struct spawn_spec *spec, struct scow_error **err)
 	_cleanup_close_ int overlay_mnt = overlay;
 	if (root < 0)
 		return -1;
+	log_trace("child: overlay mounted");
 	if (setup_proc_sys(spec, root, err) < 0 || setup_dev(spec, root, err) < 0 ||
 	    user_mounts(spec, root, err) < 0 || etc_files(spec, root, err) < 0 ||
 	    user_devices(spec, root, err) < 0 || write_sysctls(spec, root, err) < 0)
 		return -1;
+	log_trace("child: system mounts done");
 	if (!spec->privileged && (mask_paths(root, err) < 0 || readonly_paths(root, err) < 0))
 		return -1;
 	if (spec->readonly_rootfs &&
 	    set_attr(overlay_mnt, false, MOUNT_ATTR_RDONLY, "the root file system", err) < 0)
 		return -1;
+	log_trace("child: masks done");
 	return pivot(root, err);
 }

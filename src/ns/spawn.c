@@ -23,10 +23,11 @@
 
 #include "ns/caps.h"
 #include "ns/rootfs.h"
-#include "ns/seccomp.h"
+#include "ns/seccomp_cache.h"
 #include "ns/user.h"
 #include "state/container.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 #include "util/fs.h"
 #include "util/strutil.h"
 #include "util/xalloc.h"
@@ -47,7 +48,7 @@ struct exec_report {
 struct child_ctx {
 	const struct spawn_spec *spec;
 	const struct spawn_stdio *io;
-	int sync_rd;	 /* the parent's go */
+	int sync_rd;	 /* the parent's go: one byte to set up, one to execute */
 	int exec_wr;	 /* CLOEXEC: closes on successful execve */
 	int console_wr; /* sends the pty master */
 };
@@ -150,6 +151,11 @@ static int setup_console(struct child_ctx *c, struct scow_error **err)
 	if (src < 0 || target < 0 ||
 	    move_mount(src, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return error_errno(err, "bind the pty to /dev/console");
+	if (c->spec->tty_rows && c->spec->tty_cols) {
+		/* Before the command runs, so that it sees its size at once. */
+		struct winsize ws = {.ws_row = c->spec->tty_rows, .ws_col = c->spec->tty_cols};
+		ioctl(slave, TIOCSWINSZ, &ws);
+	}
 	if (send_fd(c->console_wr, master, err) < 0)
 		return -1;
 	for (int fd = 0; fd < 3; fd++)
@@ -335,7 +341,7 @@ static int drop_privileges(const struct spawn_spec *spec, const struct user_ids 
 		return -1;
 	if (spec->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return error_errno(err, "no_new_privs");
-	if (spec->seccomp && seccomp_profile_install(spec->seccomp, spec->caps, err) < 0)
+	if (spec->seccomp && seccomp_bpf_install(spec->seccomp, err) < 0)
 		return -1;
 	if (setgroups(u->n_groups, u->groups) < 0 || setresgid(u->gid, u->gid, u->gid) < 0 ||
 	    prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setresuid(u->uid, u->uid, u->uid) < 0)
@@ -366,7 +372,6 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *c)
 	char go;
 	if (read(c->sync_rd, &go, 1) != 1)
 		_exit(1); /* the parent gave up */
-	close(c->sync_rd);
 	reset_signals();
 	if (setsid() < 0)
 		error_errno(&e, "setsid");
@@ -387,6 +392,12 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *c)
 		set_rlimits(spec, &e);
 	if (!e)
 		enter_cwd(spec->cwd, &e);
+	/* The parent finishes what must precede any untrusted code (cgroup
+	 * membership, network) while we set up; wait for it here. */
+	if (!e && read(c->sync_rd, &go, 1) != 1)
+		_exit(1);
+	log_trace("child: got final go");
+	close(c->sync_rd);
 	char **env = strv_copy(spec->env);
 	if (!e)
 		become_user(spec, &env, &e);
@@ -399,6 +410,7 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *c)
 		for (int fd = 3; fd < 65536; fd++)
 			if (fd != c->exec_wr)
 				fcntl(fd, F_SETFD, FD_CLOEXEC);
+	log_trace("child: privileges dropped");
 	int code = 126;
 	char msg[1024];
 	_cleanup_free_ char *path = look_path(spec->argv[0], env, &code, msg, sizeof(msg));
@@ -461,17 +473,16 @@ int ns_spawn(const struct spawn_spec *spec, const struct spawn_stdio *io,
 	}
 	struct spawned s = {.pid = pid, .pidfd = pidfd, .exec_fd = execp[0], .console_fd = -1,
 			    .start_time = proc_start_time(pid)};
-	if (prepare && prepare(opaque, pid, err) < 0) {
-		closep(&sync[1]); /* the child sees EOF and leaves */
-		waitpid(pid, NULL, 0);
-		closep(&cons[0]);
-		s.pid = 0;
-		spawned_release(&s);
-		return -1;
-	}
-	if (write(sync[1], "g", 1) != 1) {
-		error_errno(err, "start the container");
-		closep(&sync[1]);
+	/* First go: set up. prepare runs meanwhile (the cgroup attach of a v1
+	 * host waits for an RCU grace period: better spent in parallel). */
+	int r = write(sync[1], "g", 1) == 1 ? 0 : error_errno(err, "start the container");
+	if (r == 0 && prepare)
+		r = prepare(opaque, pid, err);
+	/* Second go: drop privileges and execute. */
+	if (r == 0 && write(sync[1], "g", 1) != 1)
+		r = error_errno(err, "start the container");
+	closep(&sync[1]); /* on failure the child sees EOF and leaves */
+	if (r < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		closep(&cons[0]);
@@ -479,7 +490,6 @@ int ns_spawn(const struct spawn_spec *spec, const struct spawn_stdio *io,
 		spawned_release(&s);
 		return -1;
 	}
-	closep(&sync[1]);
 	if (spec->tty)
 		s.console_fd = recv_fd(cons[0]); /* -1: the exec report says why */
 	closep(&cons[0]);

@@ -12,7 +12,7 @@
 
 #include "util/error.h"
 
-struct seccomp_profile;
+struct seccomp_bpf;
 
 enum mount_kind { MOUNT_BIND, MOUNT_TMPFS };
 
@@ -62,10 +62,11 @@ struct spawn_spec {
 	char **group_add;
 	char *hostname, *domainname;
 	bool tty, open_stdin;
+	unsigned short tty_rows, tty_cols; /* initial size of the pty; 0: unknown */
 	bool privileged;
 	uint64_t caps; /* bounding = permitted = effective for root */
 	bool no_new_privs;
-	const struct seccomp_profile *seccomp; /* NULL: unconfined */
+	const struct seccomp_bpf *seccomp; /* compiled filter; NULL: unconfined */
 	struct rlimit_spec *rlimits;
 	size_t n_rlimits;
 	char **sysctl; /* "key=value" */
@@ -87,8 +88,10 @@ struct spawned {
 	uint64_t start_time;
 };
 
-/* Called in the parent between clone and the child's go: cgroup membership,
- * maps, network. A failure aborts the child. */
+/* Called in the parent while the child sets up its root file system, and
+ * finished before the child may drop privileges and execve: cgroup
+ * membership, network. (User namespace maps, when they come, must precede
+ * the setup: they get a hook of their own.) A failure aborts the child. */
 typedef int (*spawn_prepare_fn)(void *opaque, pid_t pid, struct scow_error **err);
 
 int ns_spawn(const struct spawn_spec *spec, const struct spawn_stdio *io,

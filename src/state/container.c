@@ -221,6 +221,18 @@ int container_save_runtime(struct container_store *cs, const char *id, json_t *r
 	return save_json(dfd, "runtime.json", runtime, false, err);
 }
 
+/* A .del-<id> whose deleter died (a minute is far longer than any purge
+ * takes) is finished by whoever lists the containers. */
+static void stale_delete(struct container_store *cs, const char *name)
+{
+	struct stat st;
+	if (fstatat(cs->containers_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    time(NULL) - st.st_ctime < 60)
+		return;
+	_cleanup_error_ struct scow_error *e = NULL;
+	fs_rm_rf_at(cs->containers_fd, name, &e);
+}
+
 int container_list(struct container_store *cs, char ***ret, struct scow_error **err)
 {
 	int dfd = openat(cs->containers_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -233,10 +245,13 @@ int container_list(struct container_store *cs, char ***ret, struct scow_error **
 	}
 	char **v = xcalloc(1, sizeof(char *));
 	struct dirent *de;
-	while ((de = readdir(d)))
+	while ((de = readdir(d))) {
 		if (strlen(de->d_name) == CONTAINER_ID_LEN &&
 		    str_is_hex(de->d_name, CONTAINER_ID_LEN))
 			strv_push(&v, xstrdup(de->d_name));
+		else if (str_starts_with(de->d_name, ".del-"))
+			stale_delete(cs, de->d_name);
+	}
 	*ret = v;
 	return 0;
 }
@@ -425,7 +440,7 @@ void container_release(struct container *c)
 	c->lock_fd = -1;
 }
 
-int container_delete(struct container_store *cs, struct container *c, struct scow_error **err)
+int container_unlink(struct container_store *cs, struct container *c, struct scow_error **err)
 {
 	container_save_runtime(cs, c->id, NULL, NULL);
 	if (c->name && *c->name)
@@ -435,7 +450,24 @@ int container_delete(struct container_store *cs, struct container *c, struct sco
 	snprintf(del, sizeof(del), ".del-%s", c->id);
 	if (renameat(cs->containers_fd, c->id, cs->containers_fd, del) < 0 && errno != ENOENT)
 		return error_errno(err, "remove container %.12s", c->id);
-	return fs_rm_rf_at(cs->containers_fd, del, err);
+	return 0;
+}
+
+void container_purge(struct container_store *cs, const char *id)
+{
+	char del[CONTAINER_ID_LEN + 16];
+	snprintf(del, sizeof(del), ".del-%s", id);
+	_cleanup_error_ struct scow_error *e = NULL;
+	if (fs_rm_rf_at(cs->containers_fd, del, &e) < 0)
+		log_warn("remove container %.12s: %s", id, e->msg);
+}
+
+int container_delete(struct container_store *cs, struct container *c, struct scow_error **err)
+{
+	if (container_unlink(cs, c, err) < 0)
+		return -1;
+	container_purge(cs, c->id);
+	return 0;
 }
 
 static void ago(time_t then, char *buf, size_t len)

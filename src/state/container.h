@@ -99,6 +99,11 @@ int container_save_runtime(struct container_store *cs, const char *id, json_t *r
 			   struct scow_error **err);
 /* Removes every trace: runtime, names, the directory. */
 int container_delete(struct container_store *cs, struct container *c, struct scow_error **err);
+/* The same in two steps: after unlink the container no longer exists for
+ * any command (its directory is renamed to ROOT/containers/.del-<id>);
+ * container_purge then frees the space, e.g. after answering the user. */
+int container_unlink(struct container_store *cs, struct container *c, struct scow_error **err);
+void container_purge(struct container_store *cs, const char *id);
 
 const char *container_status_name(enum container_status s);
 /* "Up 3 minutes", "Exited (0) 2 seconds ago", "Created" (ps's STATUS). */

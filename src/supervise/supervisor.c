@@ -208,7 +208,9 @@ static int start(struct sup *s, struct scow_error **err)
 	}
 	if (setup_cgroup(s, err) < 0 || (!o->spec->tty && setup_pipes(s, &io, err) < 0))
 		return -1;
+	log_trace("sup: cgroup ready");
 	int r = ns_spawn(o->spec, &io, prepare_child, s, &s->sp, err);
+	log_trace("sup: spawned");
 	/* Our copies of the container's ends go, so EOF means its end. */
 	if (io.in >= 0 && io.in != STDIN_FILENO)
 		close(io.in);
@@ -216,6 +218,7 @@ static int start(struct sup *s, struct scow_error **err)
 	closep(&io.err);
 	if (r < 0 || ns_spawn_wait_exec(&s->sp, err) < 0)
 		return -1;
+	log_trace("sup: exec confirmed");
 	if (o->spec->tty) {
 		s->out_rd = s->sp.console_fd;
 		if (o->spec->open_stdin) {
@@ -224,6 +227,7 @@ static int start(struct sup *s, struct scow_error **err)
 				s->local_in = STDIN_FILENO;
 		}
 	}
+	log_trace("sup: start recorded");
 	return record_start(s, err);
 }
 
@@ -356,8 +360,11 @@ static void loop(struct sup *s)
 
 /* ---- the end --------------------------------------------------------------------------------- */
 
-static void record_exit(struct sup *s)
+/* Returns true when the container was --rm and is now unlinked: its files
+ * are purged after the invoker has its answer. */
+static bool record_exit(struct sup *s)
 {
+	bool purge = false;
 	const struct supervisor_opts *o = s->o;
 	_cleanup_error_ struct scow_error *e = NULL;
 	bool oom = false;
@@ -368,10 +375,12 @@ static void record_exit(struct sup *s)
 	}
 	if (s->cg)
 		cgroup_oom_killed(s->cg, &oom, &e);
+	log_trace("sup: log closed, oom checked");
 	char now[64];
 	time_now_rfc3339(now, sizeof(now));
 	struct container c;
 	if (container_load(o->cs, o->id, true, &c, &e) == 0) {
+	log_trace("sup: loaded for exit");
 		json_set_str(c.state, "Status", "exited");
 		json_set_int(c.state, "ExitCode", s->exit_code);
 		json_set_int(c.state, "Pid", 0);
@@ -379,11 +388,12 @@ static void record_exit(struct sup *s)
 		json_object_set_new(c.state, "OOMKilled", json_boolean(oom));
 		container_save_runtime(o->cs, o->id, NULL, NULL);
 		if (json_get_bool(json_get_obj(c.config, "HostConfig"), "AutoRemove", false))
-			container_delete(o->cs, &c, &e);
+			purge = container_unlink(o->cs, &c, &e) == 0;
 		else if (container_save_state(o->cs, &c, &e) < 0)
 			log_warn("record the exit of %.12s: %s", o->id, e->msg);
 		container_release(&c);
 	}
+	return purge;
 }
 
 static void teardown_cgroup(struct sup *s)
@@ -422,6 +432,17 @@ static int setup_loop(struct sup *s, struct scow_error **err)
 	return 0;
 }
 
+/* Points fds 0-2 (but those kept) at /dev/null. */
+static void stdio_to_null(const bool keep[3])
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int fd = 0; fd < 3 && null >= 0; fd++)
+		if (!keep[fd])
+			dup2(null, fd);
+	if (null > 2)
+		close(null);
+}
+
 void supervisor_main(const struct supervisor_opts *o)
 {
 	struct sup s = {.o = o, .out_rd = -1, .err_rd = -1, .in_wr = -1, .local_in = -1,
@@ -434,16 +455,10 @@ void supervisor_main(const struct supervisor_opts *o)
 	signal(SIGPIPE, SIG_IGN);
 	/* Detached: let go of the invoker's terminal or pipes, or a shell
 	 * reading `scow run -d` through $(...) would wait for us forever. */
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	for (int fd = 0; fd < 3 && null >= 0; fd++) {
-		bool keep = o->foreground && ((fd == 0 && o->attach_stdin) ||
-					      (fd == 1 && (o->attach_stdout || o->spec->tty)) ||
-					      (fd == 2 && (o->attach_stderr || o->spec->tty)));
-		if (!keep)
-			dup2(null, fd);
-	}
-	if (null > 2)
-		close(null);
+	bool keep[3] = {o->foreground && o->attach_stdin,
+			o->foreground && (o->attach_stdout || o->spec->tty),
+			o->foreground && (o->attach_stderr || o->spec->tty)};
+	stdio_to_null(keep);
 	/* SIGCHLD is blocked before the container exists, so that its exit
 	 * cannot slip by before the signalfd is there. */
 	sigset_t chld;
@@ -464,9 +479,20 @@ void supervisor_main(const struct supervisor_opts *o)
 	struct sup_msg m = {.type = SUP_STARTED, .a = s.sp.pid};
 	sup_send(o->ctl_fd, &m);
 	loop(&s);
-	record_exit(&s);
+	log_trace("sup: container exited");
+	bool purge = record_exit(&s);
+	log_trace("sup: exit recorded");
 	teardown_cgroup(&s);
+	log_trace("sup: cgroup removed");
 	struct sup_msg done = {.type = SUP_EXITED, .code = s.exit_code};
 	sup_send(o->ctl_fd, &done);
+	if (purge) {
+		/* The invoker has its answer: let go of its terminal or pipes
+		 * (a shell waiting on $(scow run --rm ...) would wait for us),
+		 * then free the space. */
+		stdio_to_null((bool[3]){false, false, false});
+		closep(&((struct supervisor_opts *)o)->ctl_fd);
+		container_purge(o->cs, o->id);
+	}
 	_exit(0);
 }

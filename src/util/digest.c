@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "util/strutil.h"
+#include "util/lazy_crypto.h"
 
 void sha256_init(struct sha256 *h)
 {

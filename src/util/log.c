@@ -2,7 +2,10 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 enum log_level log_level = LOG_LEVEL_WARN;
 
@@ -34,4 +37,23 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 	/* One write per line so that concurrent writers do not interleave. */
 	fprintf(stderr, "scow: %s: %s\n", prefix[level], line);
+}
+
+void log_trace(const char *what)
+{
+	static int enabled = -1;
+	static double t0;
+	if (enabled < 0) {
+		const char *e = getenv("SCOW_TRACE");
+		enabled = e && *e && strcmp(e, "0") != 0;
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		t0 = ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+	}
+	if (!enabled)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	fprintf(stderr, "scow-trace: %d %8.3f %s\n", (int)getpid(),
+		ts.tv_sec * 1e3 + ts.tv_nsec / 1e6 - t0, what);
 }

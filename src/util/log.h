@@ -18,3 +18,8 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 		if (log_level >= LOG_LEVEL_DEBUG)                                                  \
 			log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__);                                     \
 	} while (0)
+
+/* SCOW_TRACE=1: "scow-trace: PID 12.345 what" on stderr, milliseconds since
+ * the first mark of the process tree, for finding where a run spends its
+ * time without a tracer's distortion. */
+void log_trace(const char *what);
