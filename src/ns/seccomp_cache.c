@@ -99,7 +99,6 @@ static void cache_write(int dfd, const char *name, const char *text, size_t text
 	memcpy(p, text, text_len), p += text_len;
 	memcpy(p, &pl, 8), p += 8;
 	memcpy(p, b->prog, b->len);
-	_cleanup_error_ struct scow_error *e = NULL;
 	/* A cache: atomic, no need to be durable. */
 	char tmp[256];
 	snprintf(tmp, sizeof(tmp), ".%s.%d", name, (int)getpid());

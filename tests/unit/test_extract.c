@@ -38,6 +38,7 @@
 #include "util/fs.h"
 #include "util/strutil.h"
 #include "util/xalloc.h"
+#include "util/lazy_archive.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
