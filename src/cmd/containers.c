@@ -1,7 +1,9 @@
 /* scow stop, kill, restart, rm, wait, rename, container prune */
 #include "cmd/containers.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -268,13 +270,35 @@ static int remove_stopped(struct container_store *cs, struct container *c,
 	return container_delete(cs, c, err);
 }
 
+/* A container whose record cannot be read (torn by a crash, damaged) can
+ * still be removed: its directory and any name pointing at it go. */
+static int remove_unreadable(struct container_store *cs, const char *ref, struct scow_error **err)
+{
+	char id[CONTAINER_ID_LEN + 1];
+	_cleanup_error_ struct scow_error *e = NULL;
+	if (container_resolve(cs, ref, id, &e) < 0)
+		return -1;
+	int nfd = openat(cs->names_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_closedir_ DIR *d = nfd >= 0 ? fdopendir(nfd) : NULL;
+	if (!d && nfd >= 0)
+		close(nfd);
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		container_name_release(cs, de->d_name, id);
+	error_freep(err);
+	return fs_rm_rf_at(cs->containers_fd, id, err);
+}
+
 static int rm_one(struct container_store *cs, const char *ref, const struct opts *o,
 		  void *opaque, struct scow_error **err)
 {
 	(void)opaque;
 	struct container c;
-	if (cmd_load_container(cs, ref, false, &c, err) < 0)
-		return -1;
+	if (cmd_load_container(cs, ref, false, &c, err) < 0) {
+		if (strstr((*err)->msg, "No such container"))
+			return -1;
+		return remove_unreadable(cs, ref, err);
+	}
 	char id[CONTAINER_ID_LEN + 1];
 	memcpy(id, c.id, sizeof(id));
 	bool running = c.status == CTR_RUNNING || c.status == CTR_PAUSED;

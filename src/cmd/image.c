@@ -75,7 +75,37 @@ static int delete_image(struct image_store *s, json_t *tags, const char *id, boo
 	return 0;
 }
 
-static int rmi_one(struct image_store *s, const char *name, bool force, struct scow_error **err)
+/* A container whose image is id: 1 (its id in cid, and whether it runs),
+ * 0 none. A container never points at missing layers (SECURITY.md 33). */
+static int image_user(struct container_store *cs, const char *id, char cid[CONTAINER_ID_LEN + 1],
+		      bool *running)
+{
+	_cleanup_strv_ char **ids = NULL;
+	_cleanup_error_ struct scow_error *e = NULL;
+	if (!cs || container_list(cs, &ids, &e) < 0)
+		return 0;
+	int found = 0;
+	for (size_t i = 0; ids[i]; i++) {
+		struct container c;
+		if (container_load(cs, ids[i], false, &c, &e) < 0) {
+			error_freep(&e);
+			continue;
+		}
+		if (str_eq(json_get_str(c.config, "Image"), id)) {
+			bool r = c.status == CTR_RUNNING || c.status == CTR_PAUSED;
+			if (!found || r) {
+				snprintf(cid, CONTAINER_ID_LEN + 1, "%s", c.id);
+				*running = r;
+			}
+			found = 1;
+		}
+		container_release(&c);
+	}
+	return found;
+}
+
+static int rmi_one(struct image_store *s, struct container_store *cs, const char *name, bool force,
+		   struct scow_error **err)
 {
 	_cleanup_free_ char *id = NULL, *ref = NULL;
 	if (image_store_resolve(s, name, &id, &ref, err) < 0)
@@ -85,6 +115,32 @@ static int rmi_one(struct image_store *s, const char *name, bool force, struct s
 		return -1;
 	_cleanup_strv_ char **mine = NULL;
 	tags_of(tags, id, &mine);
+	char cid[CONTAINER_ID_LEN + 1];
+	bool running = false;
+	bool by_ref = ref && !strchr(ref, '@');
+	if ((!by_ref || strv_len(mine) <= 1) && image_user(cs, id, cid, &running)) {
+		if (running && !by_ref)
+			return error_set(err, EBUSY,
+					 "conflict: unable to delete %.12s (cannot be forced) - image "
+					 "is being used by running container %.12s",
+					 digest_hex(id), cid);
+		if (!force)
+			return by_ref ? error_set(err, EBUSY,
+						  "conflict: unable to remove repository reference "
+						  "\"%s\" (must force) - container %.12s is using its "
+						  "referenced image %.12s",
+						  name, cid, digest_hex(id))
+				      : error_set(err, EBUSY,
+						  "conflict: unable to delete %.12s (must be forced) - "
+						  "image is being used by stopped container %.12s",
+						  digest_hex(id), cid);
+		/* Forced: the names go, the image stays for its container. */
+		for (size_t i = 0; mine[i]; i++) {
+			json_object_del(tags, mine[i]);
+			print_familiar("Untagged", mine[i]);
+		}
+		return mine[0] ? image_store_save_tags(s, tags, err) : 0;
+	}
 	if (ref && !str_starts_with(ref, "sha256:") && strchr(ref, '@') == NULL &&
 	    strv_len(mine) > 1) {
 		/* One of several tags: only untag. */
@@ -110,10 +166,12 @@ int cmd_rmi(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err)
 	struct image_store s;
 	if (cmd_open_images(ctx, &s, err) < 0 || image_store_lock(&s, err) < 0)
 		return cmd_fail(err);
+	struct container_store cs;
+	bool have_cs = container_store_open(ctx->root, ctx->runroot, &cs, NULL) == 0;
 	int failed = 0;
 	for (int i = 0; i < o->nargs; i++) {
 		_cleanup_error_ struct scow_error *e = NULL;
-		if (rmi_one(&s, o->args[i], opt_bool(o, "force"), &e) < 0) {
+		if (rmi_one(&s, have_cs ? &cs : NULL, o->args[i], opt_bool(o, "force"), &e) < 0) {
 			fflush(stdout);
 			fprintf(stderr, "Error response from daemon: %s\n", e->msg);
 			failed = 1;
@@ -122,6 +180,8 @@ int cmd_rmi(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err)
 	_cleanup_error_ struct scow_error *gc = NULL;
 	if (image_store_gc_layers(&s, &gc) < 0)
 		fprintf(stderr, "scow: warning: layer cleanup: %s\n", gc->msg);
+	if (have_cs)
+		container_store_close(&cs);
 	image_store_close(&s);
 	return failed;
 }
@@ -531,6 +591,8 @@ int cmd_image_prune(struct scow_ctx *ctx, const struct opts *o, struct scow_erro
 		strv_free(labels);
 		return cmd_fail(err);
 	}
+	struct container_store cs;
+	bool have_cs = container_store_open(ctx->root, ctx->runroot, &cs, NULL) == 0;
 	int r = -1;
 	int64_t reclaimed = 0;
 	bool header = false;
@@ -545,9 +607,9 @@ int cmd_image_prune(struct scow_ctx *ctx, const struct opts *o, struct scow_erro
 			continue;
 		bool dangling = !img.tags[0];
 		struct timespec c = {0, 0};
-		const char *cs = json_get_str(img.config, "created");
-		if (cs)
-			time_parse_rfc3339(cs, &c);
+		const char *created = json_get_str(img.config, "created");
+		if (created)
+			time_parse_rfc3339(created, &c);
 		json_t *lab = json_get_obj(json_get_obj(img.config, "config"), "Labels");
 		bool label_ok = true;
 		for (size_t k = 0; labels[k] && label_ok; k++) {
@@ -557,7 +619,10 @@ int cmd_image_prune(struct scow_ctx *ctx, const struct opts *o, struct scow_erro
 			const char *v = json_get_str(lab, key);
 			label_ok = v && (!eq || strcmp(v, eq + 1) == 0);
 		}
-		bool prune = (all || dangling) && (!until || c.tv_sec < until) && label_ok;
+		char cid[CONTAINER_ID_LEN + 1];
+		bool running;
+		bool prune = (all || dangling) && (!until || c.tv_sec < until) && label_ok &&
+			     !image_user(have_cs ? &cs : NULL, ids[i], cid, &running);
 		int64_t size = json_get_int(img.meta, "size", 0);
 		image_release(&img);
 		if (!prune)
@@ -578,6 +643,8 @@ int cmd_image_prune(struct scow_ctx *ctx, const struct opts *o, struct scow_erro
 	r = 0;
 out:
 	strv_free(labels);
+	if (have_cs)
+		container_store_close(&cs);
 	image_store_close(&s);
 	return r < 0 ? cmd_fail(err) : 0;
 }

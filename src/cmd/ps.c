@@ -266,8 +266,13 @@ static int collect(struct container_store *cs, struct ps_item **ret, size_t *ret
 	size_t n = 0;
 	for (size_t i = 0; ids[i]; i++) {
 		_cleanup_error_ struct scow_error *e = NULL;
-		if (cmd_load_container(cs, ids[i], false, &items[n].c, &e) < 0)
-			continue; /* removed meanwhile, or a corrupt record: only its own */
+		if (cmd_load_container(cs, ids[i], false, &items[n].c, &e) < 0) {
+			/* Removed meanwhile (fine), or a corrupt record: it breaks
+			 * only its own line, and says so. */
+			if (e->errnum != ENOENT)
+				fprintf(stderr, "scow: warning: container %.12s: %s\n", ids[i], e->msg);
+			continue;
+		}
 		struct timespec ts = {0, 0};
 		time_parse_rfc3339(json_get_str(items[n].c.config, "Created")
 					   ? json_get_str(items[n].c.config, "Created")

@@ -127,7 +127,7 @@ int cmd_pull_image(struct scow_ctx *ctx, const struct opts *o, const char *name,
 		return -1;
 	}
 	if (!quiet) {
-		if (default_tag)
+		if (default_tag && out == stdout) /* docker pull says so, docker run not */
 			fprintf(out, "Using default tag: latest\n");
 		fprintf(out, "%s: Pulling from %s\n", what, path);
 		fflush(out);

@@ -166,14 +166,14 @@ int container_create_from_opts(struct scow_ctx *ctx, const struct opts *o,
 					   : container_random_name(cs);
 	_cleanup_free_ char *slash_name = xasprintf("/%s", chosen);
 	json_set_str(config, "Name", slash_name);
-	if (container_name_reserve(cs, chosen, id, err) < 0)
-		return -1;
 	bool durable = !json_get_bool(json_get_obj(config, "HostConfig"), "AutoRemove", false);
+	/* The directory first, the name last: a name never points at a
+	 * container that was not fully created (see container_name_reserve). */
 	_cleanup_close_ int dfd = -1;
 	if (container_create(cs, id, config, durable, err) < 0 ||
-	    (dfd = container_dir_fd(cs, id, err)) < 0 || write_etc_files(dfd, config, err) < 0) {
+	    (dfd = container_dir_fd(cs, id, err)) < 0 || write_etc_files(dfd, config, err) < 0 ||
+	    container_name_reserve(cs, chosen, id, err) < 0) {
 		_cleanup_error_ struct scow_error *e = NULL;
-		container_name_release(cs, chosen, id);
 		fs_rm_rf_at(cs->containers_fd, id, &e);
 		return -1;
 	}
@@ -393,8 +393,17 @@ static int spec_process(const char *root, json_t *config, struct spec_store *st,
 		r->lim.rlim_max = hard < 0 ? RLIM_INFINITY : (rlim_t)hard;
 	}
 	s->sysctl = xcalloc(1, sizeof(char *));
+	json_t *sysctls = json_get_obj(host, "Sysctls");
+	/* Docker's defaults in a private network namespace: any user may bind
+	 * low ports and ping, which needs no capability there. */
+	if (s->net != NET_HOST) {
+		if (!json_object_get(sysctls, "net.ipv4.ip_unprivileged_port_start"))
+			strv_push(&s->sysctl, xstrdup("net.ipv4.ip_unprivileged_port_start=0"));
+		if (!json_object_get(sysctls, "net.ipv4.ping_group_range"))
+			strv_push(&s->sysctl, xstrdup("net.ipv4.ping_group_range=0 2147483647"));
+	}
 	const char *key;
-	json_object_foreach(json_get_obj(host, "Sysctls"), key, v)
+	json_object_foreach(sysctls, key, v)
 		strv_push(&s->sysctl, xasprintf("%s=%s", key, json_string_value(v)));
 	/* Seccomp: Docker's default unless unconfined or privileged. */
 	const char *sc = json_get_str(scow, "Seccomp");

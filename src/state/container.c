@@ -113,6 +113,28 @@ int container_name_check(const char *name, struct scow_error **err)
 	return 0;
 }
 
+/* A container's directory exists before its name is reserved and until
+ * after it is released, so a name whose container directory is missing was
+ * left by a process killed halfway: it may be taken over, under a lock so
+ * that two takers cannot remove each other's fresh reservation. */
+static bool take_stale_name(struct container_store *cs, const char *name, const char *id)
+{
+	_cleanup_error_ struct scow_error *e = NULL;
+	int lock = lock_acquire(cs->names_fd, ".lock", LOCK_MODE_EXCLUSIVE, false, &e);
+	if (lock < 0)
+		return false;
+	char owner[CONTAINER_ID_LEN + 1];
+	ssize_t n = readlinkat(cs->names_fd, name, owner, CONTAINER_ID_LEN);
+	bool taken = false;
+	if (n == CONTAINER_ID_LEN) {
+		owner[n] = '\0';
+		if (!fs_exists_at(cs->containers_fd, owner) && unlinkat(cs->names_fd, name, 0) == 0)
+			taken = symlinkat(id, cs->names_fd, name) == 0;
+	}
+	lock_release(lock);
+	return taken;
+}
+
 int container_name_reserve(struct container_store *cs, const char *name, const char *id,
 			   struct scow_error **err)
 {
@@ -122,6 +144,8 @@ int container_name_reserve(struct container_store *cs, const char *name, const c
 		return 0;
 	if (errno != EEXIST)
 		return error_errno(err, "reserve name %s", name);
+	if (take_stale_name(cs, name, id))
+		return 0;
 	char owner[CONTAINER_ID_LEN + 1] = "";
 	ssize_t n = readlinkat(cs->names_fd, name, owner, CONTAINER_ID_LEN);
 	if (n > 0)
