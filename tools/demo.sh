@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # scow's main job, end to end and offline: build scow, start a local
 # registry holding a busybox image made from Debian's busybox-static, pull
-# the image with scow and list it. Everything lives in a temporary
-# directory that is removed at the end. Run as root on Debian 12.
+# the image with scow, list it and run containers from it (foreground,
+# detached with logs, stop, rm). Everything lives in a temporary directory
+# that is removed at the end. Run as root on Debian 12.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/tools/install-deps.sh"
@@ -30,3 +31,11 @@ set -x
 "$scow" pull "$REGISTRY/busybox:latest"
 "$scow" images
 "$scow" image inspect --format '{{.Id}} {{.Os}}/{{.Architecture}} {{json .Config.Cmd}}' "$REGISTRY/busybox"
+"$scow" run --rm "$REGISTRY/busybox" sh -c 'echo "hello from $(hostname), pid $$"; id'
+"$scow" run -d --name demo "$REGISTRY/busybox" sh -c 'for i in 1 2 3; do echo tick $i; sleep 0.2; done; sleep 30'
+sleep 1
+"$scow" ps
+"$scow" logs demo
+"$scow" stop -t 1 demo
+"$scow" ps -a
+"$scow" rm demo
