@@ -176,6 +176,16 @@ int user_resolve(int root_fd, const char *spec, char *const *group_add, struct u
 		user_ids_release(&ids);
 		return -1;
 	}
+	/* The primary group is a supplementary group too, as Docker does since
+	 * CVE-2022-36109 (a group denied by file modes stays denied). */
+	gid_t *member = ids.groups;
+	size_t n_member = ids.n_groups;
+	ids.groups = NULL;
+	ids.n_groups = 0;
+	add_group(&ids, ids.gid);
+	for (size_t i = 0; i < n_member; i++)
+		add_group(&ids, member[i]);
+	free(member);
 	for (size_t i = 0; group_add && group_add[i]; i++) {
 		gid_t g;
 		if (resolve_group(groupdb, group_add[i], &g, err) < 0) {
