@@ -13,6 +13,7 @@
 #include "image/reference.h"
 #include "layers/decompress.h"
 #include "layers/extract.h"
+#include "util/bytequeue.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -22,8 +23,8 @@
 #include "util/xalloc.h"
 #include "util/lazy_curl.h"
 
-#define PIPE_SIZE (1 << 20)
-#define READ_CHUNK (256u << 10)
+#define QUEUE_SLOTS 4
+#define SLOT_SIZE (256u << 10)
 #define PROGRESS_STEP (512 << 10)
 
 void pull_result_release(struct pull_result *r)
@@ -147,36 +148,27 @@ static void emit(struct puller *p, enum pull_event_kind kind, const struct layer
 struct extractor {
 	pthread_t thread;
 	bool started;
-	int rd;
+	struct bytequeue *q;
 	int diff_fd;
 	struct layers_extract_opts opts;
 	struct layers_extract_stats stats;
 	struct scow_error *err;
 	int ret;
-	unsigned char *buf;
 };
 
 static ssize_t extractor_read(void *opaque, const void **ret_buf, struct scow_error **err)
 {
+	(void)err;
 	struct extractor *x = opaque;
-	for (;;) {
-		ssize_t n = read(x->rd, x->buf, READ_CHUNK);
-		if (n >= 0) {
-			*ret_buf = x->buf;
-			return n;
-		}
-		if (errno != EINTR)
-			return error_errno(err, "read layer stream");
-	}
+	return (ssize_t)bytequeue_read(x->q, ret_buf);
 }
 
 static void *extractor_main(void *opaque)
 {
 	struct extractor *x = opaque;
 	x->ret = layers_extract(x->diff_fd, extractor_read, x, &x->opts, &x->stats, &x->err);
-	/* Closing our end makes a writer still feeding us fail with EPIPE. */
-	close(x->rd);
-	x->rd = -1;
+	/* A producer still feeding us now fails: the extractor's error wins. */
+	bytequeue_close(x->q);
 	return NULL;
 }
 
@@ -185,7 +177,6 @@ struct stream {
 	struct layer_job *job;
 	struct sha256 blob_hash, tar_hash;
 	struct decomp *dec;
-	int wr;
 	int64_t received;
 	int64_t reported;
 	struct scow_error *err; /* why the sink stopped, if it did */
@@ -196,9 +187,7 @@ static int stream_write_tar(void *opaque, const void *buf, size_t len)
 {
 	struct stream *st = opaque;
 	sha256_update(&st->tar_hash, buf, len);
-	if (fs_write_all(st->wr, buf, len) < 0)
-		return -1; /* EPIPE: the extractor failed; its error wins */
-	return 0;
+	return bytequeue_write(st->x.q, buf, len); /* -1: the extractor gave up */
 }
 
 static int stream_sink(void *opaque, const void *buf, size_t len)
@@ -227,43 +216,29 @@ static int stream_sink(void *opaque, const void *buf, size_t len)
 static int stream_start(struct stream *st, struct layer_job *job, int diff_fd,
 			struct scow_error **err)
 {
-	*st = (struct stream){.job = job, .wr = -1, .x = {.rd = -1}};
-	int fds[2];
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return error_errno(err, "pipe");
-	fcntl(fds[1], F_SETPIPE_SZ, PIPE_SIZE);
-	st->wr = fds[1];
-	st->x.rd = fds[0];
+	*st = (struct stream){.job = job};
+	st->x.q = bytequeue_new(QUEUE_SLOTS, SLOT_SIZE);
 	st->x.diff_fd = diff_fd;
 	st->x.opts.rootless = job->p->s->layers.rootless;
 	st->x.opts.overlay_xattr_prefix = st->x.opts.rootless ? "user" : "trusted";
-	st->x.buf = xmalloc(READ_CHUNK);
 	sha256_init(&st->blob_hash);
 	sha256_init(&st->tar_hash);
 	st->dec = decomp_new(stream_write_tar, st);
-	if (pthread_create(&st->x.thread, NULL, extractor_main, &st->x) != 0) {
-		close(fds[0]);
-		st->x.rd = -1;
+	if (pthread_create(&st->x.thread, NULL, extractor_main, &st->x) != 0)
 		return error_set(err, EAGAIN, "cannot start the extraction thread");
-	}
 	st->x.started = true;
 	return 0;
 }
 
-/* Ends the pass: closes the pipe, waits for the extractor. */
+/* Ends the pass: marks the end of the tar stream, waits for the extractor. */
 static void stream_stop(struct stream *st)
 {
-	if (st->wr >= 0) {
-		close(st->wr);
-		st->wr = -1;
-	}
+	if (st->x.q)
+		bytequeue_finish(st->x.q);
 	if (st->x.started) {
 		pthread_join(st->x.thread, NULL);
 		st->x.started = false;
 	}
-	if (st->x.rd >= 0)
-		close(st->x.rd);
-	st->x.rd = -1;
 }
 
 static void stream_release(struct stream *st)
@@ -274,11 +249,11 @@ static void stream_release(struct stream *st)
 	if (st->tar_hash.md)
 		sha256_release(&st->tar_hash);
 	decomp_free(st->dec);
-	free(st->x.buf);
+	bytequeue_free(st->x.q);
 	error_free(st->x.err);
 	error_free(st->err);
 	st->dec = NULL;
-	st->x.buf = NULL;
+	st->x.q = NULL;
 	st->x.err = st->err = NULL;
 }
 

@@ -73,6 +73,7 @@ struct deferred_dir {
 struct extract_ctx {
 	int root; /* O_RDONLY|O_DIRECTORY fd of the layer root */
 	bool rootless;
+	mode_t umask; /* the process's, read once: lets fchmod be skipped */
 	const char *xattr_prefix;
 	struct archive *a;
 
@@ -736,6 +737,21 @@ static bool file_needs_chown(struct extract_ctx *ctx, int pfd, const struct entr
 	return m->gid != *gid;
 }
 
+/* The umask without changing it (umask(2) can only read by setting, which
+ * would race with another extracting thread). Unknown: assume 077, so
+ * every mode gets set explicitly. */
+static mode_t current_umask(void)
+{
+	char buf[2048];
+	_cleanup_close_ int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return 077;
+	buf[n] = '\0';
+	const char *u = strstr(buf, "\nUmask:");
+	return u ? (mode_t)strtoul(u + 8, NULL, 8) & 0777 : 077;
+}
+
 static int extract_file(struct extract_ctx *ctx, struct archive_entry *e,
 			const struct entry_meta *m, struct scow_error **err)
 {
@@ -746,9 +762,15 @@ static int extract_file(struct extract_ctx *ctx, struct archive_entry *e,
 	if (pfd < 0)
 		return -1;
 	const char *base = entry_base(ctx);
+	/* Most files (0644, 0755) get their mode at creation, saving a
+	 * syscall each; set-id bits only after the chown that clears them.
+	 * The store is 0700: nothing sees a file before it is complete. */
+	bool special = m->perm & 07000;
+	mode_t create_mode = special ? 0600 : m->perm & 0777;
 	_cleanup_close_ int fd = -1;
 	for (int attempt = 0;; attempt++) {
-		fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			    create_mode);
 		if (fd >= 0)
 			break;
 		if (errno != EEXIST || attempt > 0)
@@ -762,7 +784,8 @@ static int extract_file(struct extract_ctx *ctx, struct archive_entry *e,
 	 * come after it. */
 	if (file_needs_chown(ctx, pfd, m) && set_owner(ctx, fd, NULL, m, err) < 0)
 		return -1;
-	if (m->perm != 0600 && fchmod(fd, m->perm) < 0)
+	bool exact = !special && !(create_mode & ctx->umask);
+	if (!exact && fchmod(fd, m->perm) < 0)
 		return error_errno(err, "chmod %04o", (unsigned)m->perm);
 	if (entry_has_xattrs(e) && xattrs_apply(ctx, fd, e, err) < 0)
 		return -1;
@@ -1141,6 +1164,7 @@ int layers_extract(int root_fd, layers_read_fn read_fn, void *opaque,
 	ctx->opaque = opaque;
 	ctx->euid = geteuid();
 	ctx->egid = getegid();
+	ctx->umask = current_umask();
 	int r = -1;
 	ctx->root = openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (ctx->root < 0) {
