@@ -66,6 +66,26 @@ const struct cgroup_device_rule cgroup_default_device_rules[] = {
 };
 const size_t cgroup_n_default_device_rules = ARRAY_SIZE(cgroup_default_device_rules);
 
+char **cgroup_v1_view(const struct cgroup *cg)
+{
+	if (cg->mode == CGROUP_V2 || cg->layout->fake)
+		return NULL;
+	char **v = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; i < cg->layout->n; i++) {
+		const struct cg_hier *h = &cg->layout->h[i];
+		if (h->v2 || h->fd < 0)
+			continue;
+		strv_push(&v, xasprintf("%s=%s/%s/%s", h->name, CGROUP_ROOT, h->name, cg->path));
+		/* "cpu,cpuacct" is also reachable as "cpu" and "cpuacct". */
+		if (!strchr(h->name, ','))
+			continue;
+		_cleanup_strv_ char **parts = strv_split(h->name, ',');
+		for (size_t k = 0; parts[k]; k++)
+			strv_push(&v, xasprintf("%s>%s", parts[k], h->name));
+	}
+	return v;
+}
+
 const char *cgroup_mode_name(enum cgroup_mode m)
 {
 	switch (m) {

@@ -137,6 +137,12 @@ int cgroup_freeze(struct cgroup *cg, bool frozen, struct scow_error **err);
  * failure. The parent directories are left in place. */
 int cgroup_destroy(struct cgroup *cg, struct scow_error **err);
 void cgroup_free(struct cgroup *cg);
+/* v1/hybrid: what the container's /sys/fs/cgroup shows, as Docker does:
+ * "NAME=HOSTDIR" for its own directory in each v1 hierarchy it joined
+ * (NAME as mounted: "memory", "cpu,cpuacct", "systemd"), and "NAME>TARGET"
+ * for the host's co-mount symlinks ("cpu>cpu,cpuacct"). NULL on v2 (the
+ * container mounts its own cgroup2 in its cgroup namespace). */
+char **cgroup_v1_view(const struct cgroup *cg);
 static inline void cgroup_freep(struct cgroup **cg)
 {
 	cgroup_free(*cg);

@@ -584,10 +584,13 @@ int container_start(struct scow_ctx *ctx, struct container_store *cs, const char
 	}
 	/* Signals to forward are blocked before the fork, so none is lost;
 	 * the supervisor sets up its own. */
+	/* Without --sig-proxy a foreground client keeps the default actions:
+	 * Ctrl-C ends the client, not the container (Docker's behaviour). */
 	sigset_t set, old;
 	sigemptyset(&set);
 	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
-		sigaddset(&set, forwarded[i]);
+		if (so->sig_proxy || forwarded[i] == SIGWINCH)
+			sigaddset(&set, forwarded[i]);
 	sigprocmask(SIG_BLOCK, &set, &old);
 	fflush(NULL);
 	pid_t pid = fork();

@@ -374,15 +374,21 @@ static int setup_cgroupfs(const struct spawn_spec *spec, int root, struct scow_e
 	if (dir < 0)
 		return error_errno(err, "open /sys/fs/cgroup");
 	for (size_t i = 0; spec->cgroup_dirs && spec->cgroup_dirs[i]; i++) {
-		const char *eq = strchr(spec->cgroup_dirs[i], '=');
-		if (!eq)
+		const char *entry = spec->cgroup_dirs[i];
+		size_t n = strcspn(entry, "=>");
+		if (!entry[n])
 			continue;
-		_cleanup_free_ char *name = xstrndup(spec->cgroup_dirs[i],
-						     (size_t)(eq - spec->cgroup_dirs[i]));
+		_cleanup_free_ char *name = xstrndup(entry, n);
+		if (entry[n] == '>') {
+			if (symlinkat(entry + n + 1, dir, name) < 0 && errno != EEXIST)
+				return error_errno(err, "create /sys/fs/cgroup/%s", name);
+			continue;
+		}
 		if (mkdirat(dir, name, 0755) < 0 && errno != EEXIST)
 			return error_errno(err, "create /sys/fs/cgroup/%s", name);
 		_cleanup_close_ int t = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		_cleanup_close_ int src = open_tree(AT_FDCWD, eq + 1, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		_cleanup_close_ int src = open_tree(AT_FDCWD, entry + n + 1,
+						    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 		if (t < 0 || src < 0)
 			return error_errno(err, "bind cgroup %s", name);
 		if (set_attr(src, false, attrs | ro, name, err) < 0 || attach(src, t, name, err) < 0)

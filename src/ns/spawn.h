@@ -53,7 +53,7 @@ struct spawn_spec {
 	size_t n_mounts;
 	struct device_spec *devices;
 	size_t n_devices;
-	char **cgroup_dirs; /* v1: "ctrl=host dir" to bind read-only; v2: NULL */
+	char **cgroup_dirs; /* v1: cgroup_v1_view(), shown read-only; v2: NULL */
 	bool cgroup_v2;
 	/* process */
 	char **argv, **env;

@@ -104,6 +104,9 @@ static int setup_cgroup(struct sup *s, struct scow_error **err)
 	const struct supervisor_opts *o = s->o;
 	if (cgroup_create(NULL, o->cgroup_parent, o->id, &s->cg, err) < 0)
 		return -1;
+	/* What /sys/fs/cgroup shows the container (it exists only now). */
+	strv_free(o->spec->cgroup_dirs);
+	o->spec->cgroup_dirs = cgroup_v1_view(s->cg);
 	if (cgroup_set_devices(s->cg, o->spec->privileged, o->devices, o->n_devices, err) < 0)
 		return -1;
 	if (o->limits && cgroup_set_limits(s->cg, o->limits, err) < 0)

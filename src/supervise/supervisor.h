@@ -36,7 +36,7 @@ struct supervisor_opts {
 	struct container_store *cs;
 	const char *id;
 	json_t *config;
-	const struct spawn_spec *spec;
+	struct spawn_spec *spec; /* the supervisor adds the cgroup view */
 	/* The invoker's fds 0-2 are a foreground client: output is copied
 	 * there, input (with -i) read from there. */
 	bool foreground;
