@@ -395,3 +395,15 @@ assert c["Image"].startswith("sha256:")
 	run scow run --rm "$IMG" sh -c 'echo "[$0]"' -h
 	assert_equal "$output" "[-h]"
 }
+
+@test "an image with 130 layers runs (overlay lowerdir+)" {
+	python3 "$FIXTURES/manylayers.py" "$TEST_TMP/many" 130 "$("$FIXTURES/images.sh" path busybox-tar)"
+	start_fake many --repo "many=$TEST_TMP/many"
+	run scow pull -q "$FAKE/many:latest"
+	stop_fake many
+	assert_success
+	[ "$(layer_count)" -ge 131 ]
+	run scow run --rm "$FAKE/many:latest" sh -c 'cat /layers/top; ls /layers | wc -l; cat /layers/k001'
+	assert_success
+	assert_equal "$output" "$(printf '130\n131\n1')"
+}
