@@ -45,5 +45,7 @@ CMD_DECL(cmd_container_prune);
 CMD_DECL(cmd_ps);
 CMD_DECL(cmd_logs);
 CMD_DECL(cmd_container_inspect);
+CMD_DECL(cmd_exec);
+CMD_DECL(cmd_attach);
 /* restart takes stop's options */
 int cmd_restart(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err);

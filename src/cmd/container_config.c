@@ -108,6 +108,8 @@ static int read_lines_file(const char *path, const char *what, char ***ret,
 	return 0;
 }
 
+int container_env_apply(json_t *env, const struct opts *o, struct scow_error **err);
+
 static json_t *build_env(const struct opts *o, json_t *image_env, struct scow_error **err)
 {
 	_cleanup_json_ json_t *env = json_array();
@@ -116,21 +118,27 @@ static json_t *build_env(const struct opts *o, json_t *image_env, struct scow_er
 	json_array_foreach(image_env, i, e)
 		if (json_is_string(e))
 			json_array_append(env, e);
+	return container_env_apply(env, o, err) < 0 ? NULL : json_incref(env);
+}
+
+/* --env-file then -e applied to env (exec uses it on the container's). */
+int container_env_apply(json_t *env, const struct opts *o, struct scow_error **err)
+{
 	size_t n;
 	const char *const *files = opt_list(o, "env-file", &n);
-	for (i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		_cleanup_strv_ char **lines = NULL;
 		if (read_lines_file(files[i], "env file", &lines, err) < 0)
-			return NULL;
+			return -1;
 		for (size_t k = 0; lines[k]; k++)
 			if (env_set(env, lines[k], files[i], err) < 0)
-				return NULL;
+				return -1;
 	}
 	const char *const *vars = opt_list(o, "env", &n);
-	for (i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		if (env_set(env, vars[i], "in -e", err) < 0)
-			return NULL;
-	return json_incref(env);
+			return -1;
+	return 0;
 }
 
 static json_t *build_labels(const struct opts *o, json_t *image_labels, struct scow_error **err)

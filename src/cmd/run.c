@@ -19,7 +19,6 @@
 
 #include "cgroup/cgroup.h"
 #include "image/reference.h"
-#include "ns/seccomp_cache.h"
 #include "supervise/logfile.h"
 #include "supervise/supervisor.h"
 #include "util/cleanup.h"
@@ -189,16 +188,7 @@ int container_create_from_opts(struct scow_ctx *ctx, const struct opts *o,
 
 /* ---- start: the spawn spec from the record -------------------------------------------- */
 
-/* Everything the spec points to, owned here. */
-struct spec_store {
-	struct spawn_spec spec;
-	struct seccomp_bpf seccomp;
-	struct cgroup_device_rule *rules;
-	size_t n_rules;
-	char *cgroup_parent;
-};
-
-static void spec_store_release(struct spec_store *st)
+void spec_store_release(struct spec_store *st)
 {
 	struct spawn_spec *s = &st->spec;
 	strv_free(s->lowerdirs);
@@ -415,8 +405,8 @@ static int spec_process(const char *root, json_t *config, struct spec_store *st,
 	return 0;
 }
 
-static int spec_build(struct container_store *cs, struct image_store *is, json_t *config,
-		      const char *id, struct spec_store *st, struct scow_error **err)
+int spec_build(struct container_store *cs, struct image_store *is, json_t *config,
+	       const char *id, struct spec_store *st, struct scow_error **err)
 {
 	json_t *scow = json_get_obj(config, "Scow");
 	if (spec_rootfs(cs, is, config, id, &st->spec, err) < 0 ||
@@ -469,15 +459,21 @@ static void send_winsize(int ctl)
 	sup_send(ctl, &m);
 }
 
-/* The foreground side: signals go to the container, the terminal is raw
- * for -t, and the exit status comes back from the supervisor. */
-static int client_wait(struct client *cl, bool tty, bool sig_proxy, struct scow_error **err)
+/* A foreground -t run: the terminal goes raw before the container can
+ * write anything, and back when we are done. */
+static void client_raw(struct client *cl)
 {
-	if (tty && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &cl->saved) == 0) {
+	if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &cl->saved) == 0) {
 		struct termios raw = cl->saved;
 		cfmakeraw(&raw);
 		cl->raw = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
 	}
+}
+
+/* The foreground side: signals go to the container, and the exit status
+ * comes back from the supervisor. */
+static int client_wait(struct client *cl, bool tty, bool sig_proxy, struct scow_error **err)
+{
 	if (tty)
 		send_winsize(cl->ctl);
 	for (;;) {
@@ -504,8 +500,13 @@ static int client_wait(struct client *cl, bool tty, bool sig_proxy, struct scow_
 		int r = sup_recv(cl->ctl, &m);
 		if (r == 1 && m.type == SUP_EXITED)
 			return m.code;
+		if (r == 1 && m.type == SUP_DETACHED)
+			return 0; /* the container goes on; so does the shell */
 		if (r <= 0)
-			return error_set(err, EIO, "the container's supervisor died");
+			return error_set(err, EIO,
+					 "the container's supervisor died (%s); the container may "
+					 "still run",
+					 r < 0 ? strerror(errno) : "no exit status");
 	}
 }
 
@@ -567,7 +568,7 @@ int container_start(struct scow_ctx *ctx, struct container_store *cs, const char
 		.cs = cs, .id = id, .config = config, .spec = &st.spec,
 		.foreground = so->foreground, .attach_stdin = so->attach_stdin,
 		.attach_stdout = so->attach_stdout, .attach_stderr = so->attach_stderr,
-		.devices = st.rules, .n_devices = st.n_rules,
+		.devices = st.rules, .n_devices = st.n_rules, .detach_keys = so->detach_keys,
 	};
 	int lock = r < 0 ? -1 : take_supervisor_lock(cs, id, err);
 	if (r < 0 || lock < 0 || log_options(config, &sup, err) < 0) {
@@ -576,10 +577,14 @@ int container_start(struct scow_ctx *ctx, struct container_store *cs, const char
 		return -1;
 	}
 	struct client cl = {.ctl = -1, .sigfd = -1};
+	bool tty = json_get_bool(json_get_obj(config, "Config"), "Tty", false);
+	if (so->foreground && tty)
+		client_raw(&cl);
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
 		lock_release(lock);
 		spec_store_release(&st);
+		client_release(&cl);
 		return error_errno(err, "socketpair");
 	}
 	/* Signals to forward are blocked before the fork, so none is lost;
@@ -621,7 +626,7 @@ int container_start(struct scow_ctx *ctx, struct container_store *cs, const char
 			error_set(err, EIO, "%s", m.text);
 			return error_set_exit(err, m.code);
 		}
-		return error_set(err, EIO, "the container's supervisor died");
+		return error_set(err, EIO, "the container's supervisor died before starting it");
 	}
 	if (!so->foreground) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
@@ -629,8 +634,7 @@ int container_start(struct scow_ctx *ctx, struct container_store *cs, const char
 		return 0;
 	}
 	cl.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	int code = client_wait(&cl, json_get_bool(json_get_obj(config, "Config"), "Tty", false),
-			       so->sig_proxy, err);
+	int code = client_wait(&cl, tty, so->sig_proxy, err);
 	client_release(&cl);
 	/* The supervisor may still be freeing an --rm container's files; it
 	 * is not waited for (init reaps it once we are gone). */
@@ -684,6 +688,7 @@ int cmd_run(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err)
 		.attach_stdout = json_get_bool(cfg, "AttachStdout", false),
 		.attach_stderr = json_get_bool(cfg, "AttachStderr", false),
 		.sig_proxy = !opt_set(o, "sig-proxy") || opt_bool(o, "sig-proxy"),
+		.detach_keys = opt_str(o, "detach-keys"),
 	};
 	container_release(&c);
 	int r = container_start(ctx, &cs, id, &so, err);

@@ -4,8 +4,25 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "cgroup/cgroup.h"
 #include "cmd/common.h"
+#include "ns/seccomp_cache.h"
+#include "ns/spawn.h"
 #include "state/container.h"
+
+/* A container's spawn spec and everything it points to. */
+struct spec_store {
+	struct spawn_spec spec;
+	struct seccomp_bpf seccomp;
+	struct cgroup_device_rule *rules;
+	size_t n_rules;
+	char *cgroup_parent;
+};
+
+/* The spec of a container's first process from its record. */
+int spec_build(struct container_store *cs, struct image_store *is, json_t *config,
+	       const char *id, struct spec_store *st, struct scow_error **err);
+void spec_store_release(struct spec_store *st);
 
 /* Builds the container's config (Docker-shaped: Config, HostConfig, ...)
  * from run/create options and the image; validates every value (exit 125
@@ -27,6 +44,7 @@ struct start_opts {
 	bool foreground; /* attached: stream output, wait, return the exit code */
 	bool attach_stdin, attach_stdout, attach_stderr;
 	bool sig_proxy;
+	const char *detach_keys;
 };
 
 /* Starts a created or exited container. Foreground: returns the exit

@@ -58,6 +58,8 @@ const struct opt_def cmd_create_opts[] = {
 const struct opt_def cmd_run_opts[] = {
 	RUN_CREATE_OPTS,
 	{"detach", 'd', OPT_BOOL, NULL, "Run container in background and print container ID", NULL},
+	{"detach-keys", 0, OPT_VALUE, "string", "Override the key sequence for detaching a container",
+	 NULL},
 	{"sig-proxy", 0, OPT_BOOL, NULL, "Proxy received signals to the process", "true"},
 	OPT_END,
 };

@@ -1,4 +1,5 @@
 #include "ns/spawn.h"
+#include "ns/spawn_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -53,19 +54,23 @@ struct child_ctx {
 	int console_wr; /* sends the pty master */
 };
 
-static void __attribute__((noreturn)) child_fail(struct child_ctx *c, int code, int errnum,
-						   const char *msg)
+void proc_fail(int exec_wr, int code, int errnum, const char *msg)
 {
 	struct exec_report r = {.exit_code = code, .errnum = errnum};
 	snprintf(r.msg, sizeof(r.msg), "%s", msg);
-	(void)!write(c->exec_wr, &r, sizeof(r));
+	(void)!write(exec_wr, &r, sizeof(r));
 	_exit(code);
+}
+
+void proc_fail_err(int exec_wr, struct scow_error *e)
+{
+	proc_fail(exec_wr, e && e->exit_code ? e->exit_code : 125, e ? e->errnum : 0,
+		  e ? e->msg : "container setup failed");
 }
 
 static void __attribute__((noreturn)) child_fail_err(struct child_ctx *c, struct scow_error *e)
 {
-	child_fail(c, e && e->exit_code ? e->exit_code : 125, e ? e->errnum : 0,
-		   e ? e->msg : "container setup failed");
+	proc_fail_err(c->exec_wr, e);
 }
 
 static int loopback_up(struct scow_error **err)
@@ -81,7 +86,7 @@ static int loopback_up(struct scow_error **err)
 	return 0;
 }
 
-static void reset_signals(void)
+void proc_reset_signals(void)
 {
 	struct sigaction sa = {.sa_handler = SIG_DFL};
 	for (int sig = 1; sig < NSIG; sig++)
@@ -111,7 +116,7 @@ static int send_fd(int sock, int fd, struct scow_error **err)
 	return 0;
 }
 
-static int recv_fd(int sock)
+int proc_recv_fd(int sock)
 {
 	char byte;
 	struct iovec iov = {&byte, 1};
@@ -133,8 +138,10 @@ static int recv_fd(int sock)
 }
 
 /* The pty comes from the container's own devpts, and its slave is what
- * /dev/console shows (CVE-2025-52565: never a host pty, never a file). */
-static int setup_console(struct child_ctx *c, struct scow_error **err)
+ * /dev/console shows (CVE-2025-52565: never a host pty, never a file);
+ * an exec'd process gets a pty of its own and leaves /dev/console alone. */
+int proc_console(const struct spawn_spec *spec, int console_wr, bool bind_console,
+		 struct scow_error **err)
 {
 	_cleanup_close_ int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0 || unlockpt(master) < 0)
@@ -146,17 +153,19 @@ static int setup_console(struct child_ctx *c, struct scow_error **err)
 	struct stat st;
 	if (slave < 0 || fstat(slave, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != 136)
 		return error_set(err, EPERM, "%s is not a pty slave", name);
-	_cleanup_close_ int src = open_tree(AT_FDCWD, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-	_cleanup_close_ int target = open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (src < 0 || target < 0 ||
-	    move_mount(src, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		return error_errno(err, "bind the pty to /dev/console");
-	if (c->spec->tty_rows && c->spec->tty_cols) {
+	if (bind_console) {
+		_cleanup_close_ int src = open_tree(AT_FDCWD, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		_cleanup_close_ int target = open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (src < 0 || target < 0 ||
+		    move_mount(src, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			return error_errno(err, "bind the pty to /dev/console");
+	}
+	if (spec->tty_rows && spec->tty_cols) {
 		/* Before the command runs, so that it sees its size at once. */
-		struct winsize ws = {.ws_row = c->spec->tty_rows, .ws_col = c->spec->tty_cols};
+		struct winsize ws = {.ws_row = spec->tty_rows, .ws_col = spec->tty_cols};
 		ioctl(slave, TIOCSWINSZ, &ws);
 	}
-	if (send_fd(c->console_wr, master, err) < 0)
+	if (send_fd(console_wr, master, err) < 0)
 		return -1;
 	for (int fd = 0; fd < 3; fd++)
 		if (dup2(slave, fd) < 0)
@@ -166,14 +175,15 @@ static int setup_console(struct child_ctx *c, struct scow_error **err)
 	return 0;
 }
 
-static int setup_stdio(struct child_ctx *c, struct scow_error **err)
+int proc_stdio(const struct spawn_spec *spec, const struct spawn_stdio *io, int console_wr,
+	       bool bind_console, struct scow_error **err)
 {
-	if (c->spec->tty)
-		return setup_console(c, err);
+	if (spec->tty)
+		return proc_console(spec, console_wr, bind_console, err);
 	_cleanup_close_ int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null < 0)
 		return error_errno(err, "open /dev/null");
-	int want[3] = {c->io->in, c->io->out, c->io->err};
+	int want[3] = {io->in, io->out, io->err};
 	/* Move the originals out of the way before dup2 can clobber them. */
 	for (int i = 0; i < 3; i++)
 		if (want[i] >= 0 && want[i] < 3 && (want[i] = fcntl(want[i], F_DUPFD_CLOEXEC, 3)) < 0)
@@ -184,7 +194,7 @@ static int setup_stdio(struct child_ctx *c, struct scow_error **err)
 	return 0;
 }
 
-static int set_rlimits(const struct spawn_spec *spec, struct scow_error **err)
+int proc_rlimits(const struct spawn_spec *spec, struct scow_error **err)
 {
 	for (size_t i = 0; i < spec->n_rlimits; i++)
 		if (setrlimit(spec->rlimits[i].resource, &spec->rlimits[i].lim) < 0)
@@ -194,7 +204,7 @@ static int set_rlimits(const struct spawn_spec *spec, struct scow_error **err)
 
 /* The working directory, created like Docker does when missing. We are in
  * the new root, with every host fd about to be closed. */
-static int enter_cwd(const char *cwd, struct scow_error **err)
+int proc_enter_cwd(const char *cwd, struct scow_error **err)
 {
 	if (!cwd || !*cwd)
 		cwd = "/";
@@ -349,7 +359,7 @@ static int drop_privileges(const struct spawn_spec *spec, const struct user_ids 
 	return caps_apply(spec->caps, u->uid == 0, err);
 }
 
-static int become_user(const struct spawn_spec *spec, char ***env, struct scow_error **err)
+int proc_become_user(const struct spawn_spec *spec, char ***env, struct scow_error **err)
 {
 	_cleanup_close_ int root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct user_ids u = {0};
@@ -372,7 +382,7 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *c)
 	char go;
 	if (read(c->sync_rd, &go, 1) != 1)
 		_exit(1); /* the parent gave up */
-	reset_signals();
+	proc_reset_signals();
 	if (setsid() < 0)
 		error_errno(&e, "setsid");
 	if (!e && spec->net != NET_HOST)
@@ -387,11 +397,11 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *c)
 		rootfs_setup(spec, &e);
 	umask(022);
 	if (!e)
-		setup_stdio(c, &e);
+		proc_stdio(spec, c->io, c->console_wr, true, &e);
 	if (!e)
-		set_rlimits(spec, &e);
+		proc_rlimits(spec, &e);
 	if (!e)
-		enter_cwd(spec->cwd, &e);
+		proc_enter_cwd(spec->cwd, &e);
 	/* The parent finishes what must precede any untrusted code (cgroup
 	 * membership, network) while we set up; wait for it here. */
 	if (!e && read(c->sync_rd, &go, 1) != 1)
@@ -400,30 +410,35 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *c)
 	close(c->sync_rd);
 	char **env = strv_copy(spec->env);
 	if (!e)
-		become_user(spec, &env, &e);
+		proc_become_user(spec, &env, &e);
 	if (e)
 		child_fail_err(c, e);
 	if (c->console_wr >= 0)
 		close(c->console_wr);
+	log_trace("child: privileges dropped");
+	proc_exec(spec, env, c->exec_wr, spec->init ? c : NULL);
+}
+
+void proc_exec(const struct spawn_spec *spec, char **env, int exec_wr, void *init_ctx)
+{
 	/* Every fd but 0-2 and the exec pipe (already CLOEXEC) goes at execve. */
 	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		for (int fd = 3; fd < 65536; fd++)
-			if (fd != c->exec_wr)
+			if (fd != exec_wr)
 				fcntl(fd, F_SETFD, FD_CLOEXEC);
-	log_trace("child: privileges dropped");
 	int code = 126;
 	char msg[1024];
 	_cleanup_free_ char *path = look_path(spec->argv[0], env, &code, msg, sizeof(msg));
 	if (!path)
-		child_fail(c, code, ENOENT, msg);
-	if (spec->init)
-		start_init(c);
+		proc_fail(exec_wr, code, ENOENT, msg);
+	if (init_ctx)
+		start_init(init_ctx);
 	execve(path, spec->argv, env);
 	int saved = errno;
 	char ebuf[128];
 	snprintf(msg, sizeof(msg), "exec: \"%s\": %s", spec->argv[0],
 		 go_strerror(saved, ebuf, sizeof(ebuf)));
-	child_fail(c, saved == ENOENT ? 127 : 126, saved, msg);
+	proc_fail(exec_wr, saved == ENOENT ? 127 : 126, saved, msg);
 }
 
 /* ---- the parent ------------------------------------------------------------------------ */
@@ -491,7 +506,7 @@ int ns_spawn(const struct spawn_spec *spec, const struct spawn_stdio *io,
 		return -1;
 	}
 	if (spec->tty)
-		s.console_fd = recv_fd(cons[0]); /* -1: the exec report says why */
+		s.console_fd = proc_recv_fd(cons[0]); /* -1: the exec report says why */
 	closep(&cons[0]);
 	*ret = s;
 	return 0;
@@ -499,12 +514,18 @@ int ns_spawn(const struct spawn_spec *spec, const struct spawn_stdio *io,
 
 int ns_spawn_wait_exec(struct spawned *s, struct scow_error **err)
 {
-	struct exec_report r;
-	ssize_t n;
-	while ((n = read(s->exec_fd, &r, sizeof(r))) < 0 && errno == EINTR)
-		;
+	int r = proc_wait_exec(s->exec_fd, err);
 	closep(&s->exec_fd);
 	s->exec_fd = -1;
+	return r;
+}
+
+int proc_wait_exec(int exec_fd, struct scow_error **err)
+{
+	struct exec_report r;
+	ssize_t n;
+	while ((n = read(exec_fd, &r, sizeof(r))) < 0 && errno == EINTR)
+		;
 	if (n == 0)
 		return 0;
 	if (n != (ssize_t)sizeof(r)) {

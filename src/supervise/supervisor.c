@@ -15,7 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "supervise/attach_server.h"
 #include "supervise/logfile.h"
+#include "util/detach.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -64,6 +66,8 @@ struct sup {
 	int local_out, local_err;
 	bool exited;
 	int exit_code;
+	struct attach_server *as;
+	struct detach_keys keys;
 	char buf[IO_CHUNK];
 };
 
@@ -90,6 +94,8 @@ static void unwatch(struct sup *s, int *fd)
 	close(*fd);
 	*fd = -1;
 }
+
+static void stdio_to_null(const bool keep[3]);
 
 /* ---- start ------------------------------------------------------------------------ */
 
@@ -231,7 +237,14 @@ static int start(struct sup *s, struct scow_error **err)
 		}
 	}
 	log_trace("sup: start recorded");
-	return record_start(s, err);
+	if (record_start(s, err) < 0)
+		return -1;
+	/* Attach: in the runtime dir record_start just made. */
+	_cleanup_close_ int rdir = openat(o->cs->run_fd, o->id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_error_ struct scow_error *e = NULL;
+	if (rdir < 0 || attach_server_open(rdir, &s->as, &e) < 0)
+		log_warn("container %.12s: attach unavailable: %s", o->id, e ? e->msg : "no runtime dir");
+	return 0;
 }
 
 /* ---- the loop -------------------------------------------------------------------------- */
@@ -258,6 +271,9 @@ static bool pump_output(struct sup *s, int fd, const char *stream, int local)
 		if (logfile_write(s->log, stream, s->buf, (size_t)n, &e) < 0)
 			log_warn("container log: %s", e->msg);
 	}
+	if (s->as)
+		attach_server_broadcast(s->as, strcmp(stream, "stderr") == 0 ? 2 : 1, s->buf,
+					(size_t)n);
 	if (local >= 0 && fs_write_all(local, s->buf, (size_t)n) < 0) {
 		/* The client went away: keep logging. */
 		if (local == s->local_out)
@@ -268,9 +284,19 @@ static bool pump_output(struct sup *s, int fd, const char *stream, int local)
 	return true;
 }
 
+/* The foreground client typed the detach keys: it goes, we carry on. */
+static void detach_local(struct sup *s)
+{
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->local_in, NULL);
+	s->local_in = s->local_out = s->local_err = -1;
+	stdio_to_null((bool[3]){false, false, false});
+	struct sup_msg m = {.type = SUP_DETACHED};
+	sup_send(s->o->ctl_fd, &m);
+}
+
 static void pump_input(struct sup *s)
 {
-	ssize_t n = read(s->local_in, s->buf, sizeof(s->buf));
+	ssize_t n = read(s->local_in, s->buf, sizeof(s->buf) / 2 - 16);
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0) {
@@ -282,8 +308,43 @@ static void pump_input(struct sup *s)
 			closep(&s->in_wr), s->in_wr = -1;
 		return;
 	}
-	if (s->in_wr >= 0 && fs_write_all(s->in_wr, s->buf, (size_t)n) < 0 && !s->o->spec->tty)
+	size_t len = (size_t)n;
+	const char *data = s->buf;
+	if (s->o->spec->tty) {
+		/* Filtered into the second half of the buffer. */
+		bool detach;
+		len = detach_keys_filter(&s->keys, (unsigned char *)s->buf, (size_t)n,
+					 (unsigned char *)s->buf + sizeof(s->buf) / 2, &detach);
+		data = s->buf + sizeof(s->buf) / 2;
+		if (detach) {
+			if (len && s->in_wr >= 0)
+				fs_write_all(s->in_wr, data, len);
+			detach_local(s);
+			return;
+		}
+	}
+	if (s->in_wr >= 0 && fs_write_all(s->in_wr, data, len) < 0 && !s->o->spec->tty)
 		closep(&s->in_wr), s->in_wr = -1;
+}
+
+static void attach_input(void *opaque, const void *buf, size_t len)
+{
+	struct sup *s = opaque;
+	if (s->in_wr >= 0)
+		fs_write_all(s->in_wr, buf, len);
+}
+
+static void attach_winsize(void *opaque, int rows, int cols)
+{
+	struct sup *s = opaque;
+	struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+	if (s->o->spec->tty)
+		ioctl(s->sp.console_fd, TIOCSWINSZ, &ws);
+}
+
+static void attach_signal(void *opaque, int sig)
+{
+	deliver(opaque, sig);
 }
 
 static void handle_ctl(struct sup *s)
@@ -356,6 +417,12 @@ static void loop(struct sup *s)
 				handle_signal(s);
 			} else if (fd == s->o->ctl_fd) {
 				handle_ctl(s);
+			} else if (s->as && fd == attach_server_listen_fd(s->as)) {
+				watch(s, attach_server_accept(s->as));
+			} else if (s->as && attach_server_is_client(s->as, fd)) {
+				struct attach_sink sink = {attach_input, attach_winsize,
+							   attach_signal, s};
+				attach_server_receive(s->as, fd, &sink);
 			}
 		}
 	}
@@ -430,7 +497,8 @@ static int setup_loop(struct sup *s, struct scow_error **err)
 	if (s->sigfd < 0 || s->epfd < 0)
 		return error_errno(err, "supervisor: event loop");
 	if (watch(s, s->sigfd) < 0 || watch(s, s->out_rd) < 0 || watch(s, s->err_rd) < 0 ||
-	    watch(s, s->o->ctl_fd) < 0 || watch(s, s->local_in) < 0)
+	    watch(s, s->o->ctl_fd) < 0 || watch(s, s->local_in) < 0 ||
+	    (s->as && watch(s, attach_server_listen_fd(s->as)) < 0))
 		return error_errno(err, "supervisor: epoll");
 	return 0;
 }
@@ -469,6 +537,9 @@ void supervisor_main(const struct supervisor_opts *o)
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, NULL);
 	struct scow_error *e = NULL;
+	if (detach_keys_parse(o->detach_keys, &s.keys, &e) < 0)
+		detach_keys_parse(NULL, &s.keys, NULL);
+	error_freep(&e);
 	if (start(&s, &e) < 0 || setup_loop(&s, &e) < 0) {
 		if (s.sp.pid > 0 && !s.exited) {
 			kill(s.sp.pid, SIGKILL);
@@ -483,6 +554,11 @@ void supervisor_main(const struct supervisor_opts *o)
 	sup_send(o->ctl_fd, &m);
 	loop(&s);
 	log_trace("sup: container exited");
+	if (s.as) {
+		attach_server_exit(s.as, s.exit_code);
+		attach_server_close(s.as);
+		s.as = NULL;
+	}
 	bool purge = record_exit(&s);
 	log_trace("sup: exit recorded");
 	teardown_cgroup(&s);

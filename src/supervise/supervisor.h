@@ -23,6 +23,7 @@ enum sup_msg_type {
 	SUP_EXITED,	 /* code: the container's exit status */
 	SUP_SIGNAL,	 /* a: signal to deliver */
 	SUP_WINSIZE,	 /* a: rows, b: columns */
+	SUP_DETACHED,	 /* the foreground client typed the detach keys */
 };
 
 struct sup_msg {
@@ -46,6 +47,7 @@ struct supervisor_opts {
 	const struct cgroup_device_rule *devices;
 	size_t n_devices;
 	const struct cgroup_limits *limits; /* NULL: none */
+	const char *detach_keys; /* for the foreground client with a tty; NULL: default */
 	bool log_none;
 	uint64_t log_max_size;
 	unsigned log_max_file;
