@@ -132,8 +132,9 @@ int cmd_attach(struct scow_ctx *ctx, const struct opts *o, struct scow_error **e
 	struct container_store cs;
 	if (cmd_open_containers(ctx, &cs, err) < 0)
 		return cmd_fail(err);
-	struct container c;
+	struct container c = {.lock_fd = -1};
 	int r = cmd_load_container(&cs, o->args[0], false, &c, err);
+	bool loaded = r == 0;
 	if (r == 0 && c.status != CTR_RUNNING && c.status != CTR_PAUSED)
 		r = error_set(err, EINVAL, "You cannot attach to a stopped container, start it first");
 	struct attach_client ac = {.sock = -1};
@@ -146,7 +147,7 @@ int cmd_attach(struct scow_ctx *ctx, const struct opts *o, struct scow_error **e
 	}
 	if (r == 0)
 		r = ac.sock = connect_to(&cs, c.id, err);
-	if (c.config)
+	if (loaded)
 		container_release(&c);
 	container_store_close(&cs);
 	if (r < 0)

@@ -47,5 +47,10 @@ CMD_DECL(cmd_logs);
 CMD_DECL(cmd_container_inspect);
 CMD_DECL(cmd_exec);
 CMD_DECL(cmd_attach);
+CMD_DECL(cmd_volume_create);
+CMD_DECL(cmd_volume_ls);
+CMD_DECL(cmd_volume_inspect);
+CMD_DECL(cmd_volume_rm);
+CMD_DECL(cmd_volume_prune);
 /* restart takes stop's options */
 int cmd_restart(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err);

@@ -18,6 +18,7 @@
 #include "ns/caps.h"
 #include "ns/seccomp.h"
 #include "ns/user.h"
+#include "state/volume.h"
 #include "supervise/logfile.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -256,6 +257,15 @@ static json_t *scow_mount(const char *kind, const char *source, const char *targ
 			 options, "Recursive", recursive);
 }
 
+/* A volume mount; name NULL: anonymous, named when the container is
+ * created. Options and labels are used if the volume must be created. */
+static json_t *volume_mount(const char *name, const char *target, bool ro, bool copy_up)
+{
+	_cleanup_free_ char *t = fs_path_clean(target);
+	return json_pack("{ss ss? ss sb ss sb sb}", "Kind", "volume", "Source", name, "Target", t,
+			 "ReadOnly", ro, "Propagation", "", "CopyUp", copy_up, "Anonymous", !name);
+}
+
 static bool is_propagation(const char *s)
 {
 	static const char *const modes[] = {"shared", "rshared", "slave",
@@ -280,24 +290,27 @@ static int check_target(const char *spec, const char *target, struct scow_error 
 	return 0;
 }
 
-/* -v SRC:DST[:OPTS] with an absolute SRC: a bind mount. Docker creates a
- * missing source directory for -v (not for --mount). */
+/* -v SRC:DST[:OPTS]: a bind mount when SRC is absolute (Docker creates a
+ * missing source directory for -v, not for --mount), else a named volume;
+ * -v DST alone is an anonymous volume. */
 static int parse_volume(const char *spec, json_t *mounts, struct scow_error **err)
 {
 	_cleanup_strv_ char **parts = strv_split(spec, ':');
 	size_t n = strv_len(parts);
-	if (n < 2 || n > 3 || !*parts[0])
+	if (n < 1 || n > 3 || !*parts[0])
 		return error_set(err, EINVAL, "invalid volume specification: '%s'", spec);
+	if (n == 1) {
+		if (check_target(spec, parts[0], err) < 0)
+			return -1;
+		json_array_append_new(mounts, volume_mount(NULL, parts[0], false, true));
+		return 0;
+	}
 	const char *src = parts[0], *dst = parts[1];
-	if (src[0] != '/')
-		return error_set(err, EINVAL,
-				 "create %s: \"%s\" includes invalid characters for a local volume "
-				 "name, or named volumes are not available; if you intended to pass a "
-				 "host directory, use absolute path",
-				 src, src);
+	if (src[0] != '/' && volume_name_check(src, err) < 0)
+		return -1;
 	if (check_target(spec, dst, err) < 0)
 		return -1;
-	bool ro = false;
+	bool ro = false, nocopy = false;
 	const char *prop = NULL;
 	_cleanup_strv_ char **opts = n == 3 ? strv_split(parts[2], ',') : NULL;
 	for (size_t i = 0; opts && opts[i]; i++) {
@@ -306,11 +319,21 @@ static int parse_volume(const char *spec, json_t *mounts, struct scow_error **er
 			ro = true;
 		else if (strcmp(op, "rw") == 0)
 			ro = false;
+		else if (strcmp(op, "nocopy") == 0)
+			nocopy = true;
 		else if (is_propagation(op))
 			prop = op;
-		else if (strcmp(op, "z") && strcmp(op, "Z") && strcmp(op, "nocopy") &&
-			 strcmp(op, "consistent") && strcmp(op, "cached") && strcmp(op, "delegated"))
+		else if (strcmp(op, "z") && strcmp(op, "Z") && strcmp(op, "consistent") &&
+			 strcmp(op, "cached") && strcmp(op, "delegated"))
 			return error_set(err, EINVAL, "invalid mode: %s", op);
+	}
+	if (src[0] != '/') {
+		if (prop)
+			return error_set(err, EINVAL, "invalid volume specification: '%s': "
+						      "propagation applies to bind mounts only",
+					 spec);
+		json_array_append_new(mounts, volume_mount(src, dst, ro, !nocopy));
+		return 0;
 	}
 	struct stat st;
 	if (stat(src, &st) < 0) {
@@ -331,9 +354,24 @@ static int parse_bool_value(const char *v, bool *ret)
 }
 
 struct mount_fields {
-	const char *type, *source, *target, *prop, *size, *mode;
-	bool ro, nonrecursive;
+	const char *type, *source, *target, *prop, *size, *mode, *driver;
+	bool ro, nonrecursive, nocopy;
+	json_t *volume_opts, *volume_labels; /* volume-opt=k=v, volume-label=k=v */
 };
+
+static void mount_fields_release(struct mount_fields *f)
+{
+	json_decref(f->volume_opts);
+	json_decref(f->volume_labels);
+}
+
+/* "k=v" into obj; a bare "k" is an empty value. */
+static void set_kv(json_t *obj, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	_cleanup_free_ char *k = eq ? xstrndup(kv, (size_t)(eq - kv)) : xstrdup(kv);
+	json_object_set_new(obj, k, json_string(eq ? eq + 1 : ""));
+}
 
 static int mount_fields_parse(const char *spec, char **kvs, struct mount_fields *f,
 			      struct scow_error **err)
@@ -358,7 +396,19 @@ static int mount_fields_parse(const char *spec, char **kvs, struct mount_fields 
 		else if (!strcmp(k, "bind-nonrecursive")) {
 			if (parse_bool_value(v, &f->nonrecursive) < 0)
 				return error_set(err, EINVAL, "invalid value for %s: %s", k, v);
-		} else if (!strcmp(k, "tmpfs-size"))
+		} else if (!strcmp(k, "volume-nocopy")) {
+			if (parse_bool_value(v, &f->nocopy) < 0)
+				return error_set(err, EINVAL, "invalid value for %s: %s", k, v);
+		} else if (!strcmp(k, "volume-opt") || !strcmp(k, "volume-label")) {
+			if (!v || !*v)
+				return error_set(err, EINVAL, "invalid value for %s: empty", k);
+			json_t **obj = k[7] == 'o' ? &f->volume_opts : &f->volume_labels;
+			if (!*obj)
+				*obj = json_object();
+			set_kv(*obj, v);
+		} else if (!strcmp(k, "volume-driver"))
+			f->driver = v;
+		else if (!strcmp(k, "tmpfs-size"))
 			f->size = v;
 		else if (!strcmp(k, "tmpfs-mode"))
 			f->mode = v;
@@ -387,16 +437,43 @@ static int tmpfs_options(const char *size, const char *mode, struct strbuf *sb,
 	return 0;
 }
 
+static int mount_volume_flag(struct mount_fields *f, json_t *mounts, struct scow_error **err)
+{
+	if (f->driver && strcmp(f->driver, "local"))
+		return error_set(err, EINVAL, "volume driver \"%s\" is not available: only "
+					      "\"local\" is",
+				 f->driver);
+	if (f->source && volume_name_check(f->source, err) < 0)
+		return -1;
+	if (f->prop)
+		return error_set(err, EINVAL, "invalid mount config for type \"volume\": "
+					      "bind-propagation applies to bind mounts only");
+	json_t *m = volume_mount(f->source, f->target, f->ro, !f->nocopy);
+	if (f->volume_opts)
+		json_object_set(m, "VolumeOptions", f->volume_opts);
+	if (f->volume_labels)
+		json_object_set(m, "VolumeLabels", f->volume_labels);
+	json_array_append_new(mounts, m);
+	return 0;
+}
+
 static int parse_mount_flag(const char *spec, json_t *mounts, struct scow_error **err)
 {
 	_cleanup_strv_ char **kvs = strv_split(spec, ',');
-	struct mount_fields f = {.type = "volume"};
+	_cleanup_(mount_fields_release) struct mount_fields f = {.type = "volume"};
 	if (mount_fields_parse(spec, kvs, &f, err) < 0)
 		return -1;
 	if (!f.target || f.target[0] != '/')
 		return error_set(err, EINVAL, "invalid mount config: target must be an absolute path");
 	if (f.prop && !is_propagation(f.prop))
 		return error_set(err, EINVAL, "invalid bind propagation: %s", f.prop);
+	bool is_volume = strcmp(f.type, "volume") == 0;
+	if (!is_volume && (f.nocopy || f.volume_opts || f.volume_labels || f.driver))
+		return error_set(err, EINVAL, "invalid mount config for type \"%s\": volume options "
+					      "apply to volumes only",
+				 f.type);
+	if (is_volume)
+		return mount_volume_flag(&f, mounts, err);
 	if (strcmp(f.type, "bind") == 0) {
 		struct stat st;
 		if (!f.source || f.source[0] != '/')
@@ -424,7 +501,8 @@ static int parse_mount_flag(const char *spec, json_t *mounts, struct scow_error 
 							 sb.len ? sb.buf : NULL, false));
 		return 0;
 	}
-	return error_set(err, EINVAL, "mount type \"%s\" is not supported here", f.type);
+	return error_set(err, EINVAL, "invalid mount config: mount type \"%s\" is not supported",
+			 f.type);
 }
 
 /* --tmpfs /path[:opts]: Docker's defaults are noexec,nosuid,nodev. */
@@ -818,6 +896,37 @@ static int config_host(const struct opts *o, json_t *host, json_t *scow, struct 
 	return parse_security_opts(o, host, scow, err) < 0 || parse_log(o, host, err) < 0 ? -1 : 0;
 }
 
+/* The image's VOLUMEs not covered by a mount become anonymous volumes;
+ * Config.Volumes lists every volume target, as Docker's does. */
+static void config_image_volumes(json_t *image_volumes, json_t *cfg, json_t *scow)
+{
+	json_t *mounts = json_get_arr(scow, "Mounts");
+	json_t *all = json_object();
+	const char *target;
+	json_t *v;
+	json_object_foreach(image_volumes, target, v) {
+		if (!target[0] || target[0] != '/')
+			continue;
+		_cleanup_free_ char *clean = fs_path_clean(target);
+		bool covered = strcmp(clean, "/") == 0;
+		size_t i;
+		json_t *m;
+		json_array_foreach(mounts, i, m)
+			covered = covered || str_eq(json_get_str(m, "Target"), clean);
+		if (!covered)
+			json_array_append_new(mounts, volume_mount(NULL, clean, false, true));
+		json_object_set_new(all, target, json_object());
+	}
+	size_t i;
+	json_t *m;
+	json_array_foreach(mounts, i, m)
+		if (str_eq(json_get_str(m, "Kind"), "volume"))
+			json_object_set_new(all, json_get_str(m, "Target"), json_object());
+	json_object_set_new(cfg, "Volumes", json_object_size(all) ? all : json_null());
+	if (!json_object_size(all))
+		json_decref(all);
+}
+
 int container_config_build(struct scow_ctx *ctx, const struct opts *o, struct image_store *s,
 			   const char *image_id, const char *image_name, json_t **ret,
 			   struct scow_error **err)
@@ -843,8 +952,12 @@ int container_config_build(struct scow_ctx *ctx, const struct opts *o, struct im
 									: json_array());
 	bool detach = opt_declared(o, "detach") && opt_bool(o, "detach");
 	int r = config_process(o, img_cfg, cfg, scow, id, err);
+	if (r == 0)
+		r = config_host(o, host, scow, err);
+	if (r == 0)
+		config_image_volumes(json_get_obj(img_cfg, "Volumes"), cfg, scow);
 	image_release(&img);
-	if (r < 0 || config_host(o, host, scow, err) < 0)
+	if (r < 0)
 		return -1;
 	config_stdio(o, detach, cfg);
 	json_t *argv = json_object_get(scow, "Argv");

@@ -5,6 +5,7 @@
 
 #include "cmd/containers.h"
 #include "image/store.h"
+#include "state/volume.h"
 #include "util/cleanup.h"
 #include "util/format.h"
 #include "util/json.h"
@@ -31,20 +32,29 @@ static json_t *state_json(const struct container *c)
 						       : "0001-01-01T00:00:00Z");
 }
 
-static json_t *mounts_json(json_t *scow)
+static json_t *mounts_json(const char *root, json_t *scow)
 {
 	json_t *out = json_array();
 	size_t i;
 	json_t *m;
 	json_array_foreach(json_get_arr(scow, "Mounts"), i, m) {
 		bool ro = json_get_bool(m, "ReadOnly", false);
-		bool bind = str_eq(json_get_str(m, "Kind"), "bind");
-		const char *prop = json_get_str(m, "Propagation");
-		json_array_append_new(out, json_pack("{ss ss ss ss sb ss}", "Type", bind ? "bind" : "tmpfs",
-						     "Source", bind ? json_get_str(m, "Source") : "",
-						     "Destination", json_get_str(m, "Target"), "Mode",
-						     ro ? "ro" : "", "RW", !ro, "Propagation",
-						     bind ? (prop && *prop ? prop : "rprivate") : ""));
+		const char *kind = json_get_str(m, "Kind"), *prop = json_get_str(m, "Propagation");
+		json_t *j = json_pack("{ss ss ss sb}", "Type", kind, "Destination",
+				      json_get_str(m, "Target"), "Mode", ro ? "ro" : "", "RW", !ro);
+		if (str_eq(kind, "volume")) {
+			const char *name = json_get_str(m, "Source");
+			_cleanup_free_ char *data = volume_data_path(root, name ? name : "");
+			json_set_str(j, "Name", name);
+			json_set_str(j, "Source", data);
+			json_set_str(j, "Driver", "local");
+			json_set_str(j, "Mode", ro ? "ro" : "z");
+		} else {
+			json_set_str(j, "Source", str_eq(kind, "bind") ? json_get_str(m, "Source") : "");
+		}
+		json_set_str(j, "Propagation", str_eq(kind, "bind") ? (prop && *prop ? prop : "rprivate")
+								  : "");
+		json_array_append_new(out, j);
 	}
 	return out;
 }
@@ -113,7 +123,7 @@ json_t *container_inspect_json(struct container_store *cs, struct image_store *i
 	json_object_set_new(j, "ExecIDs", json_null());
 	json_object_set(j, "HostConfig", json_get_obj(cfg, "HostConfig"));
 	json_object_set_new(j, "GraphDriver", graph_driver(cs, is, c));
-	json_object_set_new(j, "Mounts", mounts_json(json_get_obj(cfg, "Scow")));
+	json_object_set_new(j, "Mounts", mounts_json(cs->root, json_get_obj(cfg, "Scow")));
 	json_object_set(j, "Config", json_get_obj(cfg, "Config"));
 	json_object_set_new(j, "NetworkSettings", network_settings());
 	return j;

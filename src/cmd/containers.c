@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cmd/run.h"
+#include "state/volume.h"
 #include "supervise/reap.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -248,26 +249,18 @@ const struct opt_def cmd_rm_opts[] = {
 	OPT_END,
 };
 
-/* Removes a stopped container (locked), waiting for a supervisor still
- * tearing down. */
-static int remove_stopped(struct container_store *cs, struct container *c,
-			  struct scow_error **err)
+/* Whether a supervisor lives for the container (it holds supervisor.lock
+ * from before the start to after the teardown). */
+static bool supervisor_busy(struct container_store *cs, const char *id)
 {
-	_cleanup_close_ int dfd = container_dir_fd(cs, c->id, err);
+	_cleanup_error_ struct scow_error *e = NULL;
+	_cleanup_close_ int dfd = container_dir_fd(cs, id, &e);
 	if (dfd < 0)
-		return -1;
-	/* The supervisor holds supervisor.lock until it has torn down. */
-	struct timespec step = {0, 10 * 1000 * 1000};
-	for (int i = 0; i < 3000; i++) {
-		_cleanup_error_ struct scow_error *e = NULL;
-		int fd = lock_acquire(dfd, "supervisor.lock", LOCK_MODE_EXCLUSIVE, true, &e);
-		if (fd >= 0) {
-			lock_release(fd);
-			break;
-		}
-		nanosleep(&step, NULL);
-	}
-	return container_delete(cs, c, err);
+		return false;
+	int fd = lock_acquire(dfd, "supervisor.lock", LOCK_MODE_EXCLUSIVE, true, &e);
+	if (fd >= 0)
+		lock_release(fd);
+	return fd == -2;
 }
 
 /* A container whose record cannot be read (torn by a crash, damaged) can
@@ -289,36 +282,56 @@ static int remove_unreadable(struct container_store *cs, const char *ref, struct
 	return fs_rm_rf_at(cs->containers_fd, id, err);
 }
 
+/* A container is removed with its lock held and no supervisor alive: one
+ * starting it (the record still says "created") or tearing it down is
+ * waited for, then a running one is stopped first (-f) or refused. */
 static int rm_one(struct container_store *cs, const char *ref, const struct opts *o,
 		  void *opaque, struct scow_error **err)
 {
 	(void)opaque;
-	struct container c;
-	if (cmd_load_container(cs, ref, false, &c, err) < 0) {
-		if (strstr((*err)->msg, "No such container"))
-			return -1;
-		return remove_unreadable(cs, ref, err);
+	struct timespec step = {0, 10 * 1000 * 1000};
+	for (int attempt = 0;; attempt++) {
+		struct container c;
+		if (cmd_load_container(cs, ref, attempt == 0 ? false : true, &c, err) < 0) {
+			if (attempt > 0 && (*err)->errnum == ENOENT) {
+				error_freep(err); /* an --rm container removed itself */
+				return 0;
+			}
+			if (strstr((*err)->msg, "No such container"))
+				return -1;
+			return remove_unreadable(cs, ref, err);
+		}
+		char id[CONTAINER_ID_LEN + 1];
+		memcpy(id, c.id, sizeof(id));
+		bool running = c.status == CTR_RUNNING || c.status == CTR_PAUSED;
+		if (running) {
+			container_release(&c);
+			if (!opt_bool(o, "force"))
+				return error_set(err, EBUSY,
+						 "cannot remove container \"%s\": container is running: "
+						 "stop the container before removing or force remove",
+						 ref);
+			if (container_stop(cs, id, 0, SIGKILL, err) < 0)
+				return -1;
+			continue;
+		}
+		if (c.lock_fd < 0 || supervisor_busy(cs, id)) {
+			container_release(&c);
+			if (attempt == 3000)
+				return error_set(err, EBUSY, "container %.12s is busy (starting or "
+							     "stopping)", id);
+			if (attempt > 0)
+				nanosleep(&step, NULL);
+			continue;
+		}
+		_cleanup_strv_ char **volumes =
+			opt_bool(o, "volumes") ? volume_anonymous_of(c.config) : NULL;
+		int r = container_delete(cs, &c, err);
+		container_release(&c);
+		if (r == 0)
+			volume_remove_unused(cs, volumes);
+		return r;
 	}
-	char id[CONTAINER_ID_LEN + 1];
-	memcpy(id, c.id, sizeof(id));
-	bool running = c.status == CTR_RUNNING || c.status == CTR_PAUSED;
-	container_release(&c);
-	if (running && !opt_bool(o, "force"))
-		return error_set(err, EBUSY,
-				 "cannot remove container \"%s\": container is running: stop the "
-				 "container before removing or force remove",
-				 ref);
-	if (running && container_stop(cs, id, 0, SIGKILL, err) < 0)
-		return -1;
-	if (container_load(cs, id, true, &c, err) < 0) {
-		if ((*err)->errnum != ENOENT)
-			return -1;
-		error_freep(err); /* an --rm container removed itself meanwhile */
-		return 0;
-	}
-	int r = remove_stopped(cs, &c, err);
-	container_release(&c);
-	return r;
 }
 
 int cmd_rm(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err)
@@ -429,6 +442,7 @@ int cmd_container_prune(struct scow_ctx *ctx, const struct opts *o, struct scow_
 		return cmd_fail(err);
 	}
 	bool header = false;
+	uint64_t reclaimed = 0;
 	for (size_t i = 0; ids[i]; i++) {
 		struct container c;
 		_cleanup_error_ struct scow_error *e = NULL;
@@ -440,8 +454,18 @@ int cmd_container_prune(struct scow_ctx *ctx, const struct opts *o, struct scow_
 				   &created);
 		bool stopped = c.status == CTR_EXITED || c.status == CTR_CREATED ||
 			       c.status == CTR_DEAD;
+		/* One whose supervisor lives is being started: not stopped. */
+		uint64_t size = 0;
 		if (stopped && (!until.tv_sec || created.tv_sec < until.tv_sec) &&
-		    remove_stopped(&cs, &c, &e) == 0) {
+		    !supervisor_busy(&cs, ids[i])) {
+			_cleanup_close_ int dfd = container_dir_fd(&cs, ids[i], &e);
+			size = dfd >= 0 ? fs_tree_size_at(dfd, "upper") : 0;
+			error_freep(&e);
+		} else {
+			stopped = false;
+		}
+		if (stopped && container_delete(&cs, &c, &e) == 0) {
+			reclaimed += size;
 			if (!header)
 				printf("Deleted Containers:\n");
 			header = true;
@@ -449,7 +473,9 @@ int cmd_container_prune(struct scow_ctx *ctx, const struct opts *o, struct scow_
 		}
 		container_release(&c);
 	}
-	printf("%sTotal reclaimed space: 0B\n", header ? "\n" : "");
+	char human[32];
+	size_human((double)reclaimed, human, sizeof(human));
+	printf("%sTotal reclaimed space: %s\n", header ? "\n" : "", human);
 	container_store_close(&cs);
 	return 0;
 }

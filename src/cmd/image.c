@@ -166,6 +166,11 @@ int cmd_rmi(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err)
 	struct image_store s;
 	if (cmd_open_images(ctx, &s, err) < 0 || image_store_lock(&s, err) < 0)
 		return cmd_fail(err);
+	_cleanup_close_ int users = image_store_users_lock(&s, true, err);
+	if (users < 0) {
+		image_store_close(&s);
+		return cmd_fail(err);
+	}
 	struct container_store cs;
 	bool have_cs = container_store_open(ctx->root, ctx->runroot, &cs, NULL) == 0;
 	int failed = 0;
@@ -589,6 +594,12 @@ int cmd_image_prune(struct scow_ctx *ctx, const struct opts *o, struct scow_erro
 	struct image_store s;
 	if (cmd_open_images(ctx, &s, err) < 0 || image_store_lock(&s, err) < 0) {
 		strv_free(labels);
+		return cmd_fail(err);
+	}
+	_cleanup_close_ int users = image_store_users_lock(&s, true, err);
+	if (users < 0) {
+		strv_free(labels);
+		image_store_close(&s);
 		return cmd_fail(err);
 	}
 	struct container_store cs;

@@ -61,8 +61,9 @@ int cmd_logs(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err
 	struct container_store cs;
 	if (cmd_open_containers(ctx, &cs, err) < 0)
 		return cmd_fail(err);
-	struct container c;
+	struct container c = {.lock_fd = -1};
 	int r = cmd_load_container(&cs, o->args[0], false, &c, err);
+	bool loaded = r == 0;
 	if (r == 0) {
 		json_t *lc = json_get_obj(json_get_obj(c.config, "HostConfig"), "LogConfig");
 		if (str_eq(json_get_str(lc, "Type"), "none"))
@@ -78,7 +79,7 @@ int cmd_logs(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err
 	fflush(stdout);
 	if (r == 0)
 		r = logread(dfd, "ctr.log", &lo, STDOUT_FILENO, STDERR_FILENO, err);
-	if (c.config)
+	if (loaded)
 		container_release(&c);
 	container_store_close(&cs);
 	return r < 0 ? cmd_fail(err) : 0;

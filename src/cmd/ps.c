@@ -14,6 +14,7 @@
 #include "image/reference.h"
 #include "util/cleanup.h"
 #include "util/format.h"
+#include "util/fs.h"
 #include "util/json.h"
 #include "util/strutil.h"
 #include "util/timefmt.h"
@@ -172,35 +173,6 @@ static char *command_text(json_t *config, bool no_trunc)
 	return no_trunc ? steal_ptr(&quoted) : format_ellipsis(quoted, 20);
 }
 
-static uint64_t dir_size(int dfd, const char *name, int depth);
-
-static uint64_t dir_size(int dfd, const char *name, int depth)
-{
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || depth > 256)
-		return fd < 0 ? 0 : (close(fd), 0);
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return 0;
-	}
-	uint64_t total = 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		struct stat st;
-		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		if (S_ISDIR(st.st_mode))
-			total += dir_size(fd, de->d_name, depth + 1);
-		else if (S_ISREG(st.st_mode))
-			total += (uint64_t)st.st_size;
-	}
-	closedir(d);
-	return total;
-}
-
 static json_t *ps_row(struct container_store *cs, struct image_store *is,
 		      const struct container *c, bool no_trunc, bool size)
 {
@@ -220,7 +192,7 @@ static json_t *ps_row(struct container_store *cs, struct image_store *is,
 	if (size) {
 		_cleanup_close_ int dfd = container_dir_fd(cs, c->id, NULL);
 		char rw[32], virt[32];
-		size_human((double)dir_size(dfd, "upper", 0), rw, sizeof(rw));
+		size_human((double)fs_tree_size_at(dfd, "upper"), rw, sizeof(rw));
 		struct image img;
 		_cleanup_error_ struct scow_error *e = NULL;
 		int64_t isz = 0;

@@ -35,6 +35,12 @@ int container_config_build(struct scow_ctx *ctx, const struct opts *o, struct im
 int run_resolve_image(struct scow_ctx *ctx, const struct opts *o, const char *name,
 		      char **ret_id, struct scow_error **err);
 
+/* Before the record is written: adds --volumes-from's mounts and makes
+ * every volume the container mounts exist (anonymous ones named then).
+ * *ret_created: the anonymous volumes made, to remove if creation fails. */
+int container_volumes_prepare(struct container_store *cs, const struct opts *o, json_t *config,
+			      char ***ret_created, struct scow_error **err);
+
 /* create: config + reserved name + directory. */
 int container_create_from_opts(struct scow_ctx *ctx, const struct opts *o,
 			       struct container_store *cs, char ret_id[CONTAINER_ID_LEN + 1],

@@ -48,6 +48,8 @@
 	{"user", 'u', OPT_VALUE, "string", "Username or UID (format: <name|uid>[:<group|gid>])",   \
 	 NULL},                                                                                    \
 	{"volume", 'v', OPT_LIST, "list", "Bind mount a volume", NULL},                           \
+	{"volumes-from", 0, OPT_LIST, "list", "Mount volumes from the specified container(s)",     \
+	 NULL},                                                                                    \
 	{"workdir", 'w', OPT_VALUE, "string", "Working directory inside the container", NULL}
 
 const struct opt_def cmd_create_opts[] = {

@@ -67,6 +67,12 @@ void image_store_unlock(struct image_store *s)
 	s->store_lock = -1;
 }
 
+int image_store_users_lock(struct image_store *s, bool exclusive, struct scow_error **err)
+{
+	return lock_acquire(s->layers.locks_fd, "users",
+			    exclusive ? LOCK_MODE_EXCLUSIVE : LOCK_MODE_SHARED, false, err);
+}
+
 int image_store_gc_guard(struct image_store *s, struct scow_error **err)
 {
 	return lock_acquire(s->layers.locks_fd, "gc", LOCK_MODE_SHARED, false, err);

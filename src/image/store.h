@@ -36,6 +36,12 @@ void image_store_close(struct image_store *s);
 
 int image_store_lock(struct image_store *s, struct scow_error **err);
 void image_store_unlock(struct image_store *s);
+/* ROOT/locks/users: container creation holds it shared from resolving its
+ * image to committing its record; image removal holds it exclusive while
+ * it looks for containers using an image and deletes it. Without it, a
+ * create could commit a container whose image was deleted meanwhile.
+ * Returns the fd holding the lock. */
+int image_store_users_lock(struct image_store *s, bool exclusive, struct scow_error **err);
 
 /* images.json's "tags" object (new reference). */
 json_t *image_store_tags(struct image_store *s, struct scow_error **err);

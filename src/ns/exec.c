@@ -17,6 +17,7 @@
 #include "ns/spawn_internal.h"
 #include "state/container.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/strutil.h"
 
 int ns_exec_wait(struct exec_process *p, struct scow_error **err)
@@ -53,6 +54,8 @@ static void __attribute__((noreturn)) exec_child(int root, const struct spawn_sp
 		proc_stdio(spec, io, console_wr, false, &e);
 	if (!e)
 		proc_rlimits(spec, &e);
+	int keep[] = {exec_wr, console_wr};
+	fs_close_fds_except(keep, ARRAY_SIZE(keep));
 	if (!e)
 		proc_enter_cwd(spec->cwd, &e);
 	char **env = strv_copy(spec->env);

@@ -15,6 +15,7 @@
 
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/fscopy.h"
 #include "util/log.h"
 #include "util/strutil.h"
 #include "util/xalloc.h"
@@ -220,6 +221,8 @@ static int mount_overlay(const struct spawn_spec *spec, int *ret_mnt, struct sco
 		return error_errno(err, "overlay: upper/work dirs");
 	if (spec->overlay_userxattr && fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0)
 		return error_errno(err, "overlay: userxattr");
+	if (spec->overlay_volatile && fsconfig(fs, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0)
+		return error_errno(err, "overlay: volatile");
 	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return error_errno(err, "overlay: mount");
 	int mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0);
@@ -443,14 +446,41 @@ static int write_sysctls(const struct spawn_spec *spec, int root, struct scow_er
 
 /* ---- mounts the user asked for, /etc files, devices ---------------------------- */
 
+/* Docker's copy-up: an empty volume mounted over a directory of the image
+ * starts as a copy of it, owner and mode included. Both sides are walked
+ * by fd without following symlinks (the image's tree is untrusted). */
+static int copy_up(int target, const char *source, const char *what, struct scow_error **err)
+{
+	_cleanup_close_ int from = openat(target, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int to = open(source, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (from < 0 || to < 0)
+		return error_errno(err, "copy the image's %s into its volume", what);
+	if (!fs_dir_is_empty(to) || fs_dir_is_empty(from))
+		return 0;
+	struct stat st;
+	const struct fs_copy how = {.flags = FS_COPY_OWNER | FS_COPY_TIMES};
+	if (fstat(from, &st) < 0 || fchown(to, st.st_uid, st.st_gid) < 0 ||
+	    fchmod(to, st.st_mode & 07777) < 0)
+		return error_errno(err, "copy the image's %s into its volume", what);
+	if (fs_copy_contents(from, to, &how, err) < 0)
+		return error_wrap(err, "copy the image's %s into its volume", what);
+	return 0;
+}
+
 static int bind_mount(int root, const struct mount_spec *m, struct scow_error **err)
 {
 	unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (m->recursive ? AT_RECURSIVE : 0);
+	_cleanup_close_ int target = -1;
+	if (m->copy_up) {
+		/* Before the source tree is cloned: the copy must be in it. */
+		if ((target = mount_target(root, m->target, true, err)) < 0 ||
+		    copy_up(target, m->source, m->target, err) < 0)
+			return -1;
+	}
 	_cleanup_close_ int src = open_tree(AT_FDCWD, m->source, flags);
 	if (src < 0)
 		return error_errno(err, "bind mount source %s", m->source);
-	_cleanup_close_ int target = mount_target(root, m->target, fd_is_dir(src), err);
-	if (target < 0)
+	if (target < 0 && (target = mount_target(root, m->target, fd_is_dir(src), err)) < 0)
 		return -1;
 	if (m->readonly && set_attr(src, m->recursive, MOUNT_ATTR_RDONLY, m->target, err) < 0)
 		return -1;
@@ -463,7 +493,7 @@ static int bind_mount(int root, const struct mount_spec *m, struct scow_error **
 	return attach(src, target, m->target, err);
 }
 
-static unsigned tmpfs_attrs(unsigned long ms_flags)
+static unsigned fs_attrs(unsigned long ms_flags)
 {
 	unsigned a = 0;
 	if (ms_flags & MS_NOSUID)
@@ -487,8 +517,12 @@ static int user_mounts(const struct spawn_spec *spec, int root, struct scow_erro
 			continue;
 		}
 		_cleanup_close_ int t = mount_target(root, m->target, true, err);
-		unsigned attrs = tmpfs_attrs(m->tmpfs_flags) | (m->readonly ? MOUNT_ATTR_RDONLY : 0);
-		if (t < 0 || mount_fs_at(t, "tmpfs", m->tmpfs_options, attrs, m->target, err) < 0)
+		unsigned attrs = fs_attrs(m->fs_flags) | (m->readonly ? MOUNT_ATTR_RDONLY : 0);
+		if (t < 0)
+			return -1;
+		_cleanup_close_ int mnt = new_fs(m->fstype, m->source ? m->source : m->fstype,
+						 m->fs_options, attrs, m->target, err);
+		if (mnt < 0 || attach(mnt, t, m->target, err) < 0)
 			return -1;
 	}
 	return 0;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/openat2.h>
 #include <linux/sched.h>
 #include <net/if.h>
 #include <sched.h>
@@ -202,16 +203,43 @@ int proc_rlimits(const struct spawn_spec *spec, struct scow_error **err)
 	return 0;
 }
 
-/* The working directory, created like Docker does when missing. We are in
- * the new root, with every host fd about to be closed. */
+/* The working directory, resolved inside the root without magic links
+ * and created like Docker does when missing. A /proc/self/fd/N (or a
+ * symlink to one) would be a cwd outside the root (CVE-2024-21626);
+ * the caller has already closed every fd it does not need. */
 int proc_enter_cwd(const char *cwd, struct scow_error **err)
 {
-	if (!cwd || !*cwd)
-		cwd = "/";
-	if (chdir(cwd) == 0)
-		return 0;
-	if (errno != ENOENT || fs_mkdir_p(cwd, 0755, err) < 0 || chdir(cwd) < 0)
-		return *err ? error_wrap(err, "working directory") : error_errno(err, "chdir %s", cwd);
+	const unsigned long long how = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+	_cleanup_free_ char *clean = fs_path_clean(cwd && *cwd ? cwd : "/");
+	const char *rel = clean[0] == '/' ? clean + 1 : clean;
+	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return error_errno(err, "open /");
+	_cleanup_close_ int fd = *rel ? fs_openat2(root, rel, O_PATH | O_DIRECTORY, how)
+				      : fcntl(root, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0 && errno == ENOENT) {
+		/* Component by component, each below the last one opened. */
+		_cleanup_strv_ char **comps = strv_split(rel, '/');
+		_cleanup_close_ int dir = fcntl(root, F_DUPFD_CLOEXEC, 3);
+		for (size_t i = 0; comps[i] && dir >= 0; i++) {
+			int next = fs_openat2(dir, comps[i], O_PATH | O_DIRECTORY, how);
+			if (next < 0 && errno == ENOENT && mkdirat(dir, comps[i], 0755) == 0)
+				next = fs_openat2(dir, comps[i], O_PATH | O_DIRECTORY, how);
+			closep(&dir);
+			dir = next;
+		}
+		fd = steal_fd(&dir);
+	}
+	if (fd < 0)
+		return error_errno(err, "working directory %s%s", clean,
+				   errno == ELOOP ? ": a link out of the container is refused" : "");
+	if (fchdir(fd) < 0)
+		return error_errno(err, "chdir %s", clean);
+	/* Belt and braces: the kernel says "(unreachable)" for a cwd
+	 * outside the root. */
+	char buf[4096];
+	if (!getcwd(buf, sizeof(buf)) || buf[0] != '/')
+		return error_set(err, EPERM, "working directory %s is outside the container", clean);
 	return 0;
 }
 
@@ -400,6 +428,11 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *c)
 		proc_stdio(spec, c->io, c->console_wr, true, &e);
 	if (!e)
 		proc_rlimits(spec, &e);
+	/* Nothing of the host's stays open into the container: not the
+	 * caller's fds, not the store's or the cgroups' (--init keeps its fds
+	 * for the container's whole life). */
+	int keep[] = {c->sync_rd, c->exec_wr, c->console_wr};
+	fs_close_fds_except(keep, ARRAY_SIZE(keep));
 	if (!e)
 		proc_enter_cwd(spec->cwd, &e);
 	/* The parent finishes what must precede any untrusted code (cgroup
@@ -494,8 +527,14 @@ int ns_spawn(const struct spawn_spec *spec, const struct spawn_stdio *io,
 	if (r == 0 && prepare)
 		r = prepare(opaque, pid, err);
 	/* Second go: drop privileges and execute. */
-	if (r == 0 && write(sync[1], "g", 1) != 1)
-		r = error_errno(err, "start the container");
+	if (r == 0 && write(sync[1], "g", 1) != 1) {
+		/* EPIPE: the child failed its set-up and left; its report
+		 * says why. */
+		int saved = errno;
+		r = proc_wait_exec(s.exec_fd, err) < 0 ? -1
+							 : (errno = saved,
+							    error_errno(err, "start the container"));
+	}
 	closep(&sync[1]); /* on failure the child sees EOF and leaves */
 	if (r < 0) {
 		kill(pid, SIGKILL);

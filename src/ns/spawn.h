@@ -14,17 +14,21 @@
 
 struct seccomp_bpf;
 
-enum mount_kind { MOUNT_BIND, MOUNT_TMPFS };
+enum mount_kind { MOUNT_BIND, MOUNT_FS };
 
 struct mount_spec {
 	enum mount_kind kind;
-	char *source; /* bind: absolute host path */
+	char *source; /* bind: absolute host path; fs: the device ("tmpfs", "/dev/sdb1") */
 	char *target; /* absolute path in the container */
 	bool readonly;
 	bool recursive;	      /* rbind (the default for binds) */
 	unsigned propagation; /* MS_PRIVATE, MS_SLAVE, MS_SHARED (| MS_REC) or 0 */
-	char *tmpfs_options;  /* "size=...,mode=..." */
-	unsigned long tmpfs_flags; /* MS_NOSUID | MS_NODEV | MS_NOEXEC ... */
+	/* bind of an empty volume: first filled with what the image has at
+	 * the target (Docker's copy-up; "nocopy" turns it off). */
+	bool copy_up;
+	char *fstype;		/* fs: "tmpfs", "ext4", ... */
+	char *fs_options;	/* fs: "size=...,mode=..." */
+	unsigned long fs_flags; /* fs: MS_NOSUID | MS_NODEV | MS_NOEXEC ... */
 };
 
 struct device_spec {
@@ -47,6 +51,9 @@ struct spawn_spec {
 	char **lowerdirs; /* layer dirs, top first; NULL-terminated */
 	char *upperdir, *workdir, *merged;
 	bool overlay_userxattr; /* rootless overlay */
+	/* The upper layer is thrown away after the run (--rm): no sync of it
+	 * when the overlay goes (that sync costs a journal commit per run). */
+	bool overlay_volatile;
 	bool readonly_rootfs;
 	char *hosts_file, *resolv_file, *hostname_file; /* host paths to bind */
 	struct mount_spec *mounts;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "ns/spawn.h"
 
@@ -17,6 +18,7 @@ int proc_stdio(const struct spawn_spec *spec, const struct spawn_stdio *io, int 
 int proc_console(const struct spawn_spec *spec, int console_wr, bool bind_console,
 		 struct scow_error **err);
 int proc_rlimits(const struct spawn_spec *spec, struct scow_error **err);
+/* chdir to cwd inside the current root; never through a magic link. */
 int proc_enter_cwd(const char *cwd, struct scow_error **err);
 /* USER from the current root's files, then capabilities and seccomp. */
 int proc_become_user(const struct spawn_spec *spec, char ***env, struct scow_error **err);

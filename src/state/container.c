@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -117,22 +118,30 @@ int container_name_check(const char *name, struct scow_error **err)
  * after it is released, so a name whose container directory is missing was
  * left by a process killed halfway: it may be taken over, under a lock so
  * that two takers cannot remove each other's fresh reservation. */
-static bool take_stale_name(struct container_store *cs, const char *name, const char *id)
+/* Under names/.lock: the name for id, taking it over from a container
+ * that no longer exists (a crash between a name and its directory). */
+static int reserve_locked(struct container_store *cs, const char *name, const char *id,
+			  struct scow_error **err)
 {
-	_cleanup_error_ struct scow_error *e = NULL;
-	int lock = lock_acquire(cs->names_fd, ".lock", LOCK_MODE_EXCLUSIVE, false, &e);
-	if (lock < 0)
-		return false;
-	char owner[CONTAINER_ID_LEN + 1];
-	ssize_t n = readlinkat(cs->names_fd, name, owner, CONTAINER_ID_LEN);
-	bool taken = false;
-	if (n == CONTAINER_ID_LEN) {
-		owner[n] = '\0';
-		if (!fs_exists_at(cs->containers_fd, owner) && unlinkat(cs->names_fd, name, 0) == 0)
-			taken = symlinkat(id, cs->names_fd, name) == 0;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (symlinkat(id, cs->names_fd, name) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return error_errno(err, "reserve name %s", name);
+		char owner[CONTAINER_ID_LEN + 1] = "";
+		ssize_t n = readlinkat(cs->names_fd, name, owner, CONTAINER_ID_LEN);
+		if (n > 0)
+			owner[n] = '\0';
+		if (n == CONTAINER_ID_LEN && fs_exists_at(cs->containers_fd, owner))
+			return error_set(err, EEXIST,
+					 "Conflict. The container name \"/%s\" is already in use by "
+					 "container \"%s\". You have to remove (or rename) that "
+					 "container to be able to reuse that name.",
+					 name, owner);
+		if (unlinkat(cs->names_fd, name, 0) < 0 && errno != ENOENT)
+			return error_errno(err, "reserve name %s", name);
 	}
-	lock_release(lock);
-	return taken;
+	return error_set(err, EEXIST, "reserve name %s: taken meanwhile", name);
 }
 
 int container_name_reserve(struct container_store *cs, const char *name, const char *id,
@@ -140,21 +149,12 @@ int container_name_reserve(struct container_store *cs, const char *name, const c
 {
 	if (container_name_check(name, err) < 0)
 		return -1;
-	if (symlinkat(id, cs->names_fd, name) == 0)
-		return 0;
-	if (errno != EEXIST)
-		return error_errno(err, "reserve name %s", name);
-	if (take_stale_name(cs, name, id))
-		return 0;
-	char owner[CONTAINER_ID_LEN + 1] = "";
-	ssize_t n = readlinkat(cs->names_fd, name, owner, CONTAINER_ID_LEN);
-	if (n > 0)
-		owner[n] = '\0';
-	return error_set(err, EEXIST,
-			 "Conflict. The container name \"/%s\" is already in use by container "
-			 "\"%s\". You have to remove (or rename) that container to be able to "
-			 "reuse that name.",
-			 name, owner);
+	int lock = lock_acquire(cs->names_fd, ".lock", LOCK_MODE_EXCLUSIVE, false, err);
+	if (lock < 0)
+		return -1;
+	int r = reserve_locked(cs, name, id, err);
+	lock_release(lock);
+	return r;
 }
 
 void container_name_release(struct container_store *cs, const char *name, const char *id)
@@ -197,14 +197,29 @@ char *container_path(struct container_store *cs, const char *id, const char *rel
 	return xasprintf("%s/containers/%s%s%s", cs->root, id, rel && *rel ? "/" : "", rel ? rel : "");
 }
 
-int container_create(struct container_store *cs, const char *id, json_t *config, bool durable,
-		     struct scow_error **err)
+static void new_dir_name(const char *id, char out[CONTAINER_ID_LEN + 8])
 {
-	if (mkdirat(cs->containers_fd, id, 0700) < 0)
+	snprintf(out, CONTAINER_ID_LEN + 8, ".new-%s", id);
+}
+
+int container_create(struct container_store *cs, const char *id, json_t *config, bool durable,
+		     int *ret_dfd, struct scow_error **err)
+{
+	char dir[CONTAINER_ID_LEN + 8];
+	new_dir_name(id, dir);
+	if (mkdirat(cs->containers_fd, dir, 0700) < 0)
 		return error_errno(err, "create container directory");
-	_cleanup_close_ int dfd = container_dir_fd(cs, id, err);
+	/* Locked while we live: a lister removes a .new- directory it can
+	 * lock, one whose creator died. It may do so between our mkdir and
+	 * our lock, which the link count then shows. */
+	_cleanup_close_ int dfd = fs_open_dir_at(cs->containers_fd, dir, false, 0, err);
+	struct stat st;
 	if (dfd < 0)
 		return -1;
+	if (flock(dfd, LOCK_EX) < 0 || fstat(dfd, &st) < 0)
+		return error_errno(err, "lock container directory");
+	if (st.st_nlink == 0)
+		return error_set(err, EAGAIN, "create container directory: removed meanwhile");
 	_cleanup_json_ json_t *state =
 		json_pack("{ss si ss ss sb si}", "Status", "created", "ExitCode", 0, "StartedAt",
 			  "0001-01-01T00:00:00Z", "FinishedAt", "0001-01-01T00:00:00Z", "OOMKilled",
@@ -212,7 +227,53 @@ int container_create(struct container_store *cs, const char *id, json_t *config,
 	if (save_json(dfd, "state.json", state, durable, err) < 0 ||
 	    save_json(dfd, "config.json", config, durable, err) < 0)
 		return -1;
+	*ret_dfd = steal_fd(&dfd);
 	return 0;
+}
+
+int container_commit(struct container_store *cs, const char *id, json_t *config, bool generated,
+		     struct scow_error **err)
+{
+	const char *slash = json_get_str(config, "Name");
+	_cleanup_free_ char *name = xstrdup(slash && slash[0] == '/' ? slash + 1 : slash ? slash : "");
+	if (container_name_check(name, err) < 0)
+		return -1;
+	char dir[CONTAINER_ID_LEN + 8];
+	new_dir_name(id, dir);
+	/* Under the lock that stale-name takeovers also take: nobody sees our
+	 * name without a directory and takes it over. */
+	int lock = lock_acquire(cs->names_fd, ".lock", LOCK_MODE_EXCLUSIVE, false, err);
+	if (lock < 0)
+		return -1;
+	int r;
+	while ((r = reserve_locked(cs, name, id, err)) < 0 && generated && (*err)->errnum == EEXIST) {
+		/* A generated name another create took since we chose it: under
+		 * the lock, a free one is free until we take it. */
+		error_freep(err);
+		free(name);
+		name = container_random_name(cs);
+		_cleanup_free_ char *with_slash = xasprintf("/%s", name);
+		json_set_str(config, "Name", with_slash);
+		_cleanup_close_ int dfd = fs_open_dir_at(cs->containers_fd, dir, false, 0, err);
+		if (dfd < 0 || save_json(dfd, "config.json", config, is_durable(config), err) < 0) {
+			r = -1;
+			break;
+		}
+	}
+	if (r == 0 && renameat(cs->containers_fd, dir, cs->containers_fd, id) < 0) {
+		r = error_errno(err, "create container %.12s", id);
+		container_name_release(cs, name, id);
+	}
+	lock_release(lock);
+	return r;
+}
+
+void container_abort(struct container_store *cs, const char *id)
+{
+	char dir[CONTAINER_ID_LEN + 8];
+	new_dir_name(id, dir);
+	_cleanup_error_ struct scow_error *e = NULL;
+	fs_rm_rf_at(cs->containers_fd, dir, &e);
 }
 
 int container_save_state(struct container_store *cs, struct container *c, struct scow_error **err)
@@ -245,6 +306,18 @@ int container_save_runtime(struct container_store *cs, const char *id, json_t *r
 	return save_json(dfd, "runtime.json", runtime, false, err);
 }
 
+/* A .new-<id> whose creator died (it holds a lock on the directory
+ * while it lives) is removed by whoever lists the containers. */
+static void stale_new(struct container_store *cs, const char *name)
+{
+	_cleanup_close_ int fd =
+		openat(cs->containers_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return;
+	_cleanup_error_ struct scow_error *e = NULL;
+	fs_rm_rf_at(cs->containers_fd, name, &e);
+}
+
 /* A .del-<id> whose deleter died (a minute is far longer than any purge
  * takes) is finished by whoever lists the containers. */
 static void stale_delete(struct container_store *cs, const char *name)
@@ -275,9 +348,35 @@ int container_list(struct container_store *cs, char ***ret, struct scow_error **
 			strv_push(&v, xstrdup(de->d_name));
 		else if (str_starts_with(de->d_name, ".del-"))
 			stale_delete(cs, de->d_name);
+		else if (str_starts_with(de->d_name, ".new-"))
+			stale_new(cs, de->d_name);
 	}
 	*ret = v;
 	return 0;
+}
+
+/* A record whose name link is gone (a damaged store) is still found by
+ * the name it records, so that it can be removed by that name. Only on a
+ * miss of the index: it reads every record. */
+static bool find_by_record_name(struct container_store *cs, const char *name,
+				char out[CONTAINER_ID_LEN + 1])
+{
+	_cleanup_strv_ char **ids = NULL;
+	_cleanup_error_ struct scow_error *e = NULL;
+	if (container_list(cs, &ids, &e) < 0)
+		return false;
+	_cleanup_free_ char *slash = xasprintf("/%s", name);
+	for (size_t i = 0; ids[i]; i++) {
+		_cleanup_close_ int dfd = container_dir_fd(cs, ids[i], &e);
+		_cleanup_json_ json_t *config =
+			dfd >= 0 ? json_load_at(dfd, "config.json", RECORD_MAX, &e) : NULL;
+		error_freep(&e);
+		if (config && str_eq(json_get_str(config, "Name"), slash)) {
+			memcpy(out, ids[i], CONTAINER_ID_LEN + 1);
+			return true;
+		}
+	}
+	return false;
 }
 
 int container_resolve(struct container_store *cs, const char *ref, char out[CONTAINER_ID_LEN + 1],
@@ -319,10 +418,13 @@ int container_resolve(struct container_store *cs, const char *ref, char out[CONT
 			return 0;
 		}
 	}
+	if (*name && !strchr(name, '/') && find_by_record_name(cs, name, out))
+		return 0;
 	return error_set(err, ENOENT, "No such container: %s", ref);
 }
 
-uint64_t proc_start_time(pid_t pid)
+/* Fields 3 (state) and 22 (start time) of /proc/PID/stat; 0 if gone. */
+static uint64_t proc_stat(pid_t pid, char *ret_state)
 {
 	char path[64], buf[1024];
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
@@ -335,9 +437,10 @@ uint64_t proc_start_time(pid_t pid)
 	buf[n] = '\0';
 	/* The command name may hold spaces and parentheses: skip past the last ')'. */
 	char *p = strrchr(buf, ')');
-	if (!p)
+	if (!p || !p[1] || !p[2])
 		return 0;
 	p += 2; /* field 3 */
+	*ret_state = *p;
 	for (int field = 3; field < 22 && p; field++) {
 		p = strchr(p, ' ');
 		if (p)
@@ -346,11 +449,20 @@ uint64_t proc_start_time(pid_t pid)
 	return p ? strtoull(p, NULL, 10) : 0;
 }
 
+uint64_t proc_start_time(pid_t pid)
+{
+	char state;
+	return proc_stat(pid, &state);
+}
+
 bool proc_alive(pid_t pid, uint64_t start_time)
 {
 	if (pid <= 0 || start_time == 0)
 		return false;
-	return proc_start_time(pid) == start_time;
+	/* A zombie has exited: only its parent has yet to reap it (which
+	 * for an orphaned supervisor may be a slow init). */
+	char state = '?';
+	return proc_stat(pid, &state) == start_time && state != 'Z' && state != 'X';
 }
 
 static enum container_status parse_status(const char *s)
@@ -419,6 +531,33 @@ void container_unlock(struct container *c)
 	c->lock_fd = -1;
 }
 
+/* What the commands rely on without checking: a record of another shape
+ * (damaged, hand-edited) is refused as corrupt rather than crashing one. */
+static const char *record_shape_error(json_t *config, json_t *state)
+{
+	if (!json_is_object(config) || !json_is_object(state))
+		return "not a JSON object";
+	static const char *const objects[] = {"Config", "HostConfig", "Scow"};
+	for (size_t i = 0; i < ARRAY_SIZE(objects); i++)
+		if (!json_is_object(json_object_get(config, objects[i])))
+			return objects[i];
+	static const char *const strings[] = {"Id", "Name", "Image", "Created"};
+	for (size_t i = 0; i < ARRAY_SIZE(strings); i++)
+		if (!json_is_string(json_object_get(config, strings[i])))
+			return strings[i];
+	json_t *cfg = json_object_get(config, "Config");
+	if (!json_is_string(json_object_get(cfg, "Hostname")) ||
+	    !json_is_string(json_object_get(cfg, "Image")))
+		return "Config";
+	json_t *argv = json_object_get(json_object_get(config, "Scow"), "Argv");
+	if (!json_is_array(argv) || json_array_size(argv) == 0 ||
+	    !json_is_string(json_array_get(argv, 0)))
+		return "Scow.Argv";
+	if (!json_is_string(json_object_get(state, "Status")))
+		return "Status";
+	return NULL;
+}
+
 static int load_records(struct container_store *cs, struct container *c, struct scow_error **err)
 {
 	_cleanup_close_ int dfd = container_dir_fd(cs, c->id, err);
@@ -430,8 +569,16 @@ static int load_records(struct container_store *cs, struct container *c, struct 
 	c->config = json_load_at(dfd, "config.json", RECORD_MAX, err);
 	c->state = c->config ? json_load_at(dfd, "state.json", RECORD_MAX, err) : NULL;
 	c->runtime = load_runtime(cs, c->id);
-	if (!c->config || !c->state)
+	if (!c->config || !c->state) {
+		/* The directory is there: a missing file is damage, not a
+		 * container removed meanwhile. */
+		if ((*err)->errnum == ENOENT)
+			(*err)->errnum = EINVAL;
 		return error_wrap(err, "container %.12s: corrupt record", c->id);
+	}
+	const char *bad = record_shape_error(c->config, c->state);
+	if (bad)
+		return error_set(err, EINVAL, "container %.12s: corrupt record (%s)", c->id, bad);
 	free(c->name);
 	const char *n = json_get_str(c->config, "Name");
 	c->name = xstrdup(n && n[0] == '/' ? n + 1 : n ? n : "");
@@ -467,13 +614,15 @@ void container_release(struct container *c)
 int container_unlink(struct container_store *cs, struct container *c, struct scow_error **err)
 {
 	container_save_runtime(cs, c->id, NULL, NULL);
-	if (c->name && *c->name)
-		container_name_release(cs, c->name, c->id);
-	/* Rename first, so that a crash halfway leaves no half container. */
+	/* The directory goes first, the name after: a crash in between
+	 * leaves a name without a container, which the next user of the name
+	 * takes over, never a container without its name. */
 	char del[CONTAINER_ID_LEN + 16];
 	snprintf(del, sizeof(del), ".del-%s", c->id);
 	if (renameat(cs->containers_fd, c->id, cs->containers_fd, del) < 0 && errno != ENOENT)
 		return error_errno(err, "remove container %.12s", c->id);
+	if (c->name && *c->name)
+		container_name_release(cs, c->name, c->id);
 	return 0;
 }
 

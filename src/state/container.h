@@ -72,10 +72,21 @@ int container_name_reserve(struct container_store *cs, const char *name, const c
 			   struct scow_error **err);
 void container_name_release(struct container_store *cs, const char *name, const char *id);
 
-/* Writes config.json into a new container directory (and the initial
- * state.json), with the name already reserved. */
+/* Creating a container takes steps, so that a kill -9 at any point leaves
+ * either nothing visible (a ROOT/containers/.new-<id>, removed by the next
+ * listing once its creator is dead) or the whole container with its name:
+ *   container_create   .new-<id> with config.json and the initial state.json;
+ *                      *ret_dfd: the directory, locked (keep it open until
+ *                      committed), for the caller's own files
+ *   container_commit   the name (config's "Name"), then the rename to <id>,
+ *                      under one lock; a generated name found taken is
+ *                      replaced by another (config and record updated)
+ *   container_abort    removes .new-<id> after a failure */
 int container_create(struct container_store *cs, const char *id, json_t *config, bool durable,
+		     int *ret_dfd, struct scow_error **err);
+int container_commit(struct container_store *cs, const char *id, json_t *config, bool generated,
 		     struct scow_error **err);
+void container_abort(struct container_store *cs, const char *id);
 
 /* Finds a container by full id, name, or unique id prefix (Docker's
  * order). ENOENT: "No such container: NAME". */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "cgroup/cgroup.h"
+#include "state/volume.h"
 #include "util/cleanup.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -30,18 +31,39 @@ int supervise_reap_orphan(struct container_store *cs, struct container *c, int e
 	}
 	char now[64];
 	time_now_rfc3339(now, sizeof(now));
+	/* An exit the supervisor recorded but could not write (a full disk)
+	 * is the real one. */
+	json_t *exit = json_get_obj(c->runtime, "Exit");
 	json_set_str(c->state, "Status", "exited");
-	json_set_int(c->state, "ExitCode", exit_code);
+	json_set_int(c->state, "ExitCode", exit ? json_get_int(exit, "ExitCode", exit_code) : exit_code);
 	json_set_int(c->state, "Pid", 0);
-	json_set_str(c->state, "FinishedAt", now);
-	if (why)
+	json_set_str(c->state, "FinishedAt",
+		     exit && json_get_str(exit, "FinishedAt") ? json_get_str(exit, "FinishedAt") : now);
+	if (exit)
+		json_object_set_new(c->state, "OOMKilled",
+				    json_boolean(json_get_bool(exit, "OOMKilled", false)));
+	else if (why)
 		json_set_str(c->state, "Error", why);
 	c->status = CTR_EXITED;
 	c->orphaned = NULL;
+	if (json_get_bool(json_get_obj(c->config, "HostConfig"), "AutoRemove", false)) {
+		container_save_runtime(cs, c->id, NULL, NULL);
+		_cleanup_strv_ char **volumes = volume_anonymous_of(c->config);
+		if (container_delete(cs, c, err) < 0)
+			return -1;
+		volume_remove_unused(cs, volumes);
+		return 0;
+	}
+	/* The runtime record goes only once the state is saved; until then
+	 * the caller still sees the corrected state (a read must not fail
+	 * because the disk is full) and the next command tries again. */
+	_cleanup_error_ struct scow_error *e = NULL;
+	if (container_save_state(cs, c, &e) < 0) {
+		log_warn("container %.12s: %s", c->id, e->msg);
+		return 0;
+	}
 	container_save_runtime(cs, c->id, NULL, NULL);
 	json_decref(c->runtime);
 	c->runtime = NULL;
-	if (json_get_bool(json_get_obj(c->config, "HostConfig"), "AutoRemove", false))
-		return container_delete(cs, c, err);
-	return container_save_state(cs, c, err);
+	return 0;
 }

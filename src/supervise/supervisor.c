@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "state/volume.h"
 #include "supervise/attach_server.h"
 #include "supervise/logfile.h"
 #include "util/detach.h"
@@ -68,8 +70,24 @@ struct sup {
 	int exit_code;
 	struct attach_server *as;
 	struct detach_keys keys;
+	char **anonymous_volumes; /* --rm: removed with the container */
+	bool log_failing;	  /* the last log write failed (warned once) */
 	char buf[IO_CHUNK];
 };
+
+/* Waits (briefly) for the invoker to close its end after our last
+ * message, reading what it still sends. Closing first with its messages
+ * unread (a window size, a signal) would make its read of our last
+ * message fail with ECONNRESET. */
+static void ctl_linger(int ctl)
+{
+	if (ctl < 0)
+		return;
+	struct pollfd p = {.fd = ctl, .events = POLLIN};
+	char sink[sizeof(struct sup_msg)];
+	while (poll(&p, 1, 2000) > 0 && recv(ctl, sink, sizeof(sink), MSG_DONTWAIT) > 0)
+		;
+}
 
 static void fatal(struct sup *s, struct scow_error *e)
 {
@@ -198,9 +216,11 @@ static void record_failure(struct sup *s, const struct scow_error *e)
 		return;
 	json_set_int(c.state, "ExitCode", e && e->exit_code ? e->exit_code : 125);
 	json_set_str(c.state, "Error", e ? e->msg : "start failed");
-	if (json_get_bool(json_get_obj(c.config, "HostConfig"), "AutoRemove", false))
-		container_delete(o->cs, &c, &ignored);
-	else
+	if (json_get_bool(json_get_obj(c.config, "HostConfig"), "AutoRemove", false)) {
+		_cleanup_strv_ char **volumes = volume_anonymous_of(c.config);
+		if (container_delete(o->cs, &c, &ignored) == 0)
+			volume_remove_unused(o->cs, volumes);
+	} else
 		container_save_state(o->cs, &c, &ignored);
 	container_release(&c);
 }
@@ -268,8 +288,16 @@ static bool pump_output(struct sup *s, int fd, const char *stream, int local)
 		return false;
 	if (s->log) {
 		_cleanup_error_ struct scow_error *e = NULL;
-		if (logfile_write(s->log, stream, s->buf, (size_t)n, &e) < 0)
-			log_warn("container log: %s", e->msg);
+		/* Said once per run of failures (a full disk fails every write). */
+		if (logfile_write(s->log, stream, s->buf, (size_t)n, &e) < 0) {
+			if (!s->log_failing)
+				log_warn("container log: %s (output is not logged until writes "
+					 "succeed again)",
+					 e->msg);
+			s->log_failing = true;
+		} else {
+			s->log_failing = false;
+		}
 	}
 	if (s->as)
 		attach_server_broadcast(s->as, strcmp(stream, "stderr") == 0 ? 2 : 1, s->buf,
@@ -456,11 +484,24 @@ static bool record_exit(struct sup *s)
 		json_set_int(c.state, "Pid", 0);
 		json_set_str(c.state, "FinishedAt", now);
 		json_object_set_new(c.state, "OOMKilled", json_boolean(oom));
-		container_save_runtime(o->cs, o->id, NULL, NULL);
-		if (json_get_bool(json_get_obj(c.config, "HostConfig"), "AutoRemove", false))
+		if (json_get_bool(json_get_obj(c.config, "HostConfig"), "AutoRemove", false)) {
+			container_save_runtime(o->cs, o->id, NULL, NULL);
 			purge = container_unlink(o->cs, &c, &e) == 0;
-		else if (container_save_state(o->cs, &c, &e) < 0)
+			if (purge)
+				s->anonymous_volumes = volume_anonymous_of(c.config);
+		} else if (container_save_state(o->cs, &c, &e) == 0) {
+			container_save_runtime(o->cs, o->id, NULL, NULL);
+		} else {
+			/* A full data root: the exit waits in the runroot until a
+			 * later command can write it (supervise_reap_orphan). */
 			log_warn("record the exit of %.12s: %s", o->id, e->msg);
+			json_object_set_new(c.runtime ? c.runtime : (c.runtime = json_object()), "Exit",
+					    json_pack("{si ss sb}", "ExitCode", s->exit_code,
+						      "FinishedAt", now, "OOMKilled", oom));
+			error_freep(&e);
+			if (container_save_runtime(o->cs, o->id, c.runtime, &e) < 0)
+				log_warn("keep the exit of %.12s: %s", o->id, e->msg);
+		}
 		container_release(&c);
 	}
 	return purge;
@@ -548,6 +589,7 @@ void supervisor_main(const struct supervisor_opts *o)
 		teardown_cgroup(&s);
 		record_failure(&s, e);
 		fatal(&s, e);
+		ctl_linger(o->ctl_fd);
 		_exit(1);
 	}
 	struct sup_msg m = {.type = SUP_STARTED, .a = s.sp.pid};
@@ -563,8 +605,13 @@ void supervisor_main(const struct supervisor_opts *o)
 	log_trace("sup: exit recorded");
 	teardown_cgroup(&s);
 	log_trace("sup: cgroup removed");
+	/* Anonymous volumes of an --rm container go before the answer: a
+	 * script's next command must not see them (rarely any: the common
+	 * run --rm pays nothing here). */
+	volume_remove_unused(o->cs, s.anonymous_volumes);
 	struct sup_msg done = {.type = SUP_EXITED, .code = s.exit_code};
 	sup_send(o->ctl_fd, &done);
+	ctl_linger(o->ctl_fd);
 	if (purge) {
 		/* The invoker has its answer: let go of its terminal or pipes
 		 * (a shell waiting on $(scow run --rm ...) would wait for us),

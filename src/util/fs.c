@@ -391,3 +391,59 @@ void fs_random_hex(char *out, size_t nbytes)
 	}
 	str_hex(buf, nbytes, out);
 }
+
+static uint64_t tree_size(int dfd, const char *name, int depth)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || depth > 256)
+		return fd < 0 ? 0 : (close(fd), 0);
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return 0;
+	}
+	uint64_t total = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		struct stat st;
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			total += tree_size(fd, de->d_name, depth + 1);
+		else if (S_ISREG(st.st_mode))
+			total += (uint64_t)st.st_size;
+	}
+	closedir(d);
+	return total;
+}
+
+uint64_t fs_tree_size_at(int dirfd, const char *name)
+{
+	return tree_size(dirfd, name, 0);
+}
+
+void fs_close_fds_except(const int *keep, size_t n)
+{
+	int sorted[16];
+	size_t m = 0;
+	for (size_t i = 0; i < n && m < ARRAY_SIZE(sorted); i++)
+		if (keep[i] > 2)
+			sorted[m++] = keep[i];
+	for (size_t i = 1; i < m; i++)
+		for (size_t k = i; k > 0 && sorted[k - 1] > sorted[k]; k--) {
+			int t = sorted[k];
+			sorted[k] = sorted[k - 1];
+			sorted[k - 1] = t;
+		}
+	unsigned from = 3;
+	for (size_t i = 0; i <= m; i++) {
+		unsigned to = i < m ? (unsigned)sorted[i] : ~0U; /* close [from, to) */
+		if (to > from && syscall(SYS_close_range, from, to - 1, 0) < 0)
+			for (unsigned fd = from; fd < to && fd < 65536; fd++)
+				close((int)fd);
+		if (i < m && to + 1 > from)
+			from = to + 1;
+	}
+}

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "util/error.h"
@@ -42,3 +43,9 @@ int fs_openat2(int dirfd, const char *path, int flags, unsigned long long resolv
 char *fs_path_clean(const char *path);
 /* Random lower-case hex string of 2*nbytes chars (getrandom). */
 void fs_random_hex(char *out, size_t nbytes);
+/* Total size of the regular files under dirfd/name (symlinks not
+ * followed), as Docker counts a container's or a volume's size. */
+uint64_t fs_tree_size_at(int dirfd, const char *name);
+/* Closes every fd above 2 except those in keep (up to 16; negative
+ * entries ignored): what a process inherited and must not pass on. */
+void fs_close_fds_except(const int *keep, size_t n);

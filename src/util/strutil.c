@@ -107,6 +107,16 @@ void strv_push(char ***v, char *owned)
 	(*v)[n + 1] = NULL;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void strv_sort(char **v)
+{
+	qsort(v, strv_len(v), sizeof(char *), cmp_str);
+}
+
 char **strv_copy(char *const *v)
 {
 	size_t n = strv_len(v);

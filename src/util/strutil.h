@@ -34,6 +34,8 @@ size_t strv_len(char *const *v);
 void strv_push(char ***v, char *owned);
 char **strv_copy(char *const *v);
 bool strv_contains(char *const *v, const char *s);
+/* Sorts in place, bytewise (strcmp). */
+void strv_sort(char **v);
 /* Splits s at each sep; empty fields kept. */
 char **strv_split(const char *s, char sep);
 

@@ -122,7 +122,11 @@ assert i["RootFS"]["Type"] == "layers"
 	run scow image inspect -f '{{.Id}}' "$digest"
 	assert_success
 	[[ "$output" == sha256:$id* ]]
+	# Docker's words: the generic inspect looks for any object
 	run scow inspect nothere
+	assert_failure 1
+	assert_output_contains "No such object: nothere"
+	run scow image inspect nothere
 	assert_failure 1
 	assert_output_contains "No such image: nothere"
 }

@@ -17,6 +17,7 @@
 
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/fscopy.h"
 #include "util/json.h"
 
 static char *make_tmp(void)
@@ -110,6 +111,61 @@ static void test_rm_rf_missing_and_file(void **state)
 	assert_int_equal(fs_rm_rf_at(AT_FDCWD, dir, NULL), 0);
 }
 
+/* A hostile source tree: symlinks to the outside are copied as symlinks,
+ * a symlink planted in the destination is replaced, never written
+ * through; modes survive; type conflicts are refused. */
+static void test_copy_never_follows_symlinks(void **state)
+{
+	(void)state;
+	_cleanup_free_ char *dir = make_tmp();
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_int_equal(mkdirat(dfd, "src", 0755), 0);
+	assert_int_equal(mkdirat(dfd, "src/sub", 0750), 0);
+	assert_int_equal(mkdirat(dfd, "dst", 0755), 0);
+	assert_int_equal(mkdirat(dfd, "outside", 0755), 0);
+	_cleanup_close_ int f = openat(dfd, "src/sub/file", O_CREAT | O_WRONLY, 04711);
+	assert_true(f >= 0 && write(f, "data", 4) == 4);
+	assert_int_equal(fchmod(f, 04711), 0);
+	assert_int_equal(symlinkat("/etc/passwd", dfd, "src/abs"), 0);
+	assert_int_equal(symlinkat("../outside", dfd, "src/sub/up"), 0);
+	assert_int_equal(mkfifoat(dfd, "src/fifo", 0640), 0);
+	/* planted in the destination: writing "abs" through it would hit outside/victim */
+	assert_int_equal(symlinkat("../outside/victim", dfd, "dst/abs"), 0);
+
+	_cleanup_close_ int src = openat(dfd, "src", O_RDONLY | O_DIRECTORY);
+	_cleanup_close_ int dst = openat(dfd, "dst", O_RDONLY | O_DIRECTORY);
+	const struct fs_copy how = {.flags = FS_COPY_OWNER | FS_COPY_TIMES};
+	assert_int_equal(fs_copy_contents(src, dst, &how, NULL), 0);
+
+	char buf[64];
+	ssize_t n = readlinkat(dfd, "dst/abs", buf, sizeof(buf) - 1);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_string_equal(buf, "/etc/passwd");
+	assert_false(fs_exists_at(dfd, "outside/victim"));
+	n = readlinkat(dfd, "dst/sub/up", buf, sizeof(buf) - 1);
+	assert_true(n > 0);
+	struct stat st;
+	assert_int_equal(fstatat(dfd, "dst/sub/file", &st, 0), 0);
+	assert_int_equal(st.st_mode & 07777, 04711);
+	assert_int_equal(st.st_size, 4);
+	assert_int_equal(fstatat(dfd, "dst/sub", &st, 0), 0);
+	assert_int_equal(st.st_mode & 07777, 0750);
+	assert_int_equal(fstatat(dfd, "dst/fifo", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	assert_true(fs_dir_is_empty(openat(dfd, "outside", O_RDONLY | O_DIRECTORY)));
+
+	/* a file over a directory and a directory over a file are refused */
+	struct scow_error *e = NULL;
+	assert_int_equal(fs_copy_at(dfd, "src/sub/file", dfd, "dst/sub", &how, &e), -1);
+	assert_int_equal(e->errnum, EISDIR);
+	error_freep(&e);
+	assert_int_equal(fs_copy_at(dfd, "src/sub", dfd, "dst/sub/file", &how, &e), -1);
+	assert_int_equal(e->errnum, ENOTDIR);
+	error_freep(&e);
+	assert_int_equal(fs_rm_rf_at(AT_FDCWD, dir, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -117,6 +173,7 @@ int main(void)
 		cmocka_unit_test(test_json_save_load),
 		cmocka_unit_test(test_rm_rf_deep_with_few_fds),
 		cmocka_unit_test(test_rm_rf_missing_and_file),
+		cmocka_unit_test(test_copy_never_follows_symlinks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
