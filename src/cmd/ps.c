@@ -1,6 +1,7 @@
 /* scow ps / container ls */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <regex.h>
 #include <stdio.h>
@@ -217,8 +218,9 @@ static json_t *ps_row(struct container_store *cs, struct image_store *is,
 			 sb_str(&lab), "Size", sz, "Mounts", "", "Networks", "");
 }
 
+/* A row and when its container was created (rows are sorted newest first). */
 struct ps_item {
-	struct container c;
+	json_t *row;
 	double created;
 };
 
@@ -228,31 +230,89 @@ static int by_created_desc(const void *a, const void *b)
 	return x->created < y->created ? 1 : x->created > y->created ? -1 : 0;
 }
 
-static int collect(struct container_store *cs, struct ps_item **ret, size_t *ret_n,
-		   struct scow_error **err)
+struct ps_query {
+	const struct ps_filters *f;
+	struct image_store *is;
+	bool all, no_trunc, size;
+};
+
+struct ps_worker {
+	struct container_store *cs;
+	const struct ps_query *q;
+	char **ids;
+	size_t from, to, step;
+	struct ps_item *items; /* indexed like ids; row NULL: not shown */
+};
+
+/* Loads each container once and keeps only its row: a thousand records'
+ * JSON trees are never held at once. */
+static void *collect_part(void *arg)
+{
+	struct ps_worker *w = arg;
+	const struct ps_query *q = w->q;
+	for (size_t i = w->from; i < w->to; i += w->step) {
+		if (!q->all && !container_maybe_running(w->cs, w->ids[i]))
+			continue;
+		_cleanup_error_ struct scow_error *e = NULL;
+		struct container c;
+		int r = container_load_summary(w->cs, w->ids[i], &c, &e);
+		if (r == 0 && c.orphaned) {
+			/* Its supervisor is gone: reconciled on the way. */
+			container_release(&c);
+			r = cmd_load_container(w->cs, w->ids[i], false, &c, &e);
+		}
+		if (r < 0) {
+			/* Removed meanwhile (fine), or a corrupt record: it breaks
+			 * only its own line, and says so. */
+			if (e->errnum != ENOENT)
+				fprintf(stderr, "scow: warning: container %.12s: %s\n", w->ids[i],
+					e->msg);
+			continue;
+		}
+		bool up = c.status == CTR_RUNNING || c.status == CTR_PAUSED ||
+			  c.status == CTR_RESTARTING;
+		if ((q->all || up) && matches(q->f, q->is, &c)) {
+			struct timespec ts = {0, 0};
+			time_parse_rfc3339(json_get_str(c.config, "Created"), &ts);
+			w->items[i].created = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+			w->items[i].row = ps_row(w->cs, q->is, &c, q->no_trunc, q->size);
+		}
+		container_release(&c);
+	}
+	return NULL;
+}
+
+/* Reading the records is most of ps's time with many containers: spread
+ * over the CPUs (each record is independent; the stores are only read,
+ * apart from reconciling an orphan, which takes that container's lock). */
+static int collect(struct container_store *cs, const struct ps_query *q, struct ps_item **ret,
+		   size_t *ret_n, struct scow_error **err)
 {
 	_cleanup_strv_ char **ids = NULL;
 	if (container_list(cs, &ids, err) < 0)
 		return -1;
-	struct ps_item *items = xcalloc(strv_len(ids) + 1, sizeof(*items));
+	size_t total = strv_len(ids);
+	struct ps_item *items = xcalloc(total + 1, sizeof(*items));
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nthreads = total < 128 ? 1 : cpus < 1 ? 1 : cpus > 4 ? 4 : (size_t)cpus;
+	struct ps_worker w[4];
+	pthread_t tid[4];
+	size_t started = 1;
+	for (size_t t = 0; t < nthreads; t++)
+		w[t] = (struct ps_worker){cs, q, ids, t, total, nthreads, items};
+	for (size_t t = 1; t < nthreads; t++, started++)
+		if (pthread_create(&tid[t], NULL, collect_part, &w[t]) != 0)
+			break;
+	/* This thread takes part 0 and any part whose thread did not start. */
+	collect_part(&w[0]);
+	for (size_t t = started; t < nthreads; t++)
+		collect_part(&w[t]);
+	for (size_t t = 1; t < started; t++)
+		pthread_join(tid[t], NULL);
 	size_t n = 0;
-	for (size_t i = 0; ids[i]; i++) {
-		_cleanup_error_ struct scow_error *e = NULL;
-		if (cmd_load_container(cs, ids[i], false, &items[n].c, &e) < 0) {
-			/* Removed meanwhile (fine), or a corrupt record: it breaks
-			 * only its own line, and says so. */
-			if (e->errnum != ENOENT)
-				fprintf(stderr, "scow: warning: container %.12s: %s\n", ids[i], e->msg);
-			continue;
-		}
-		struct timespec ts = {0, 0};
-		time_parse_rfc3339(json_get_str(items[n].c.config, "Created")
-					   ? json_get_str(items[n].c.config, "Created")
-					   : "",
-				   &ts);
-		items[n].created = (double)ts.tv_sec + ts.tv_nsec / 1e9;
-		n++;
-	}
+	for (size_t i = 0; i < total; i++)
+		if (items[i].row)
+			items[n++] = items[i];
 	qsort(items, n, sizeof(*items), by_created_desc);
 	*ret = items;
 	*ret_n = n;
@@ -278,27 +338,18 @@ int cmd_ps(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err)
 	}
 	struct image_store is;
 	bool have_is = (f.ancestors[0] || opt_bool(o, "size")) && cmd_open_images(ctx, &is, NULL) == 0;
+	bool all = opt_bool(o, "all") || last > 0 || f.statuses[0] || f.has_exited;
+	const struct ps_query q = {&f, have_is ? &is : NULL, all, opt_bool(o, "no-trunc"),
+				   opt_bool(o, "size")};
 	struct ps_item *items = NULL;
 	size_t n = 0;
-	int r = collect(&cs, &items, &n, err);
-	bool all = opt_bool(o, "all") || last > 0 || f.statuses[0] || f.has_exited;
+	int r = collect(&cs, &q, &items, &n, err);
 	_cleanup_json_ json_t *rows = json_array();
-	long long shown = 0;
-	for (size_t i = 0; r == 0 && i < n; i++) {
-		const struct container *c = &items[i].c;
-		if (last > 0 && shown >= last)
-			break;
-		if (!all && c->status != CTR_RUNNING && c->status != CTR_PAUSED &&
-		    c->status != CTR_RESTARTING)
-			continue;
-		if (!matches(&f, have_is ? &is : NULL, c))
-			continue;
-		json_array_append_new(rows, ps_row(&cs, have_is ? &is : NULL, c, opt_bool(o, "no-trunc"),
-						   opt_bool(o, "size")));
-		shown++;
-	}
+	for (size_t i = 0; r == 0 && i < n; i++)
+		if (last < 0 || (long long)i < last)
+			json_array_append(rows, items[i].row);
 	for (size_t i = 0; i < n; i++)
-		container_release(&items[i].c);
+		json_decref(items[i].row);
 	free(items);
 	if (have_is)
 		image_store_close(&is);

@@ -15,6 +15,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/json_pick.h"
 #include "util/lock.h"
 #include "util/log.h"
 #include "util/strutil.h"
@@ -558,24 +559,48 @@ static const char *record_shape_error(json_t *config, json_t *state)
 	return NULL;
 }
 
+/* ROOT/containers/<id>/<file>, read relative to the store's fd (no open
+ * of the directory: ps reads a thousand of these). */
+static json_t *load_record_file(struct container_store *cs, const char *id, const char *file,
+				struct scow_error **err)
+{
+	char rel[CONTAINER_ID_LEN + 32];
+	snprintf(rel, sizeof(rel), "%s/%s", id, file);
+	json_t *j = json_load_at(cs->containers_fd, rel, RECORD_MAX, err);
+	if (!j && (*err)->errnum == ENOENT) {
+		/* The directory is there: a missing file is damage, not a
+		 * container removed meanwhile. */
+		error_freep(err);
+		if (!fs_exists_at(cs->containers_fd, id))
+			error_set(err, ENOENT, "No such container: %s", id);
+		else
+			error_set(err, EINVAL, "%s is missing", file);
+	}
+	return j;
+}
+
+static bool may_be_running(json_t *state)
+{
+	enum container_status st = parse_status(json_get_str(state, "Status"));
+	return st == CTR_RUNNING || st == CTR_PAUSED || st == CTR_RESTARTING;
+}
+
 static int load_records(struct container_store *cs, struct container *c, struct scow_error **err)
 {
-	_cleanup_close_ int dfd = container_dir_fd(cs, c->id, err);
-	if (dfd < 0)
-		return error_set(err, ENOENT, "No such container: %s", c->id);
 	json_decref(c->config);
 	json_decref(c->state);
 	json_decref(c->runtime);
-	c->config = json_load_at(dfd, "config.json", RECORD_MAX, err);
-	c->state = c->config ? json_load_at(dfd, "state.json", RECORD_MAX, err) : NULL;
-	c->runtime = load_runtime(cs, c->id);
+	c->config = c->runtime = NULL;
+	c->state = load_record_file(cs, c->id, "state.json", err);
+	c->config = c->state ? load_record_file(cs, c->id, "config.json", err) : NULL;
 	if (!c->config || !c->state) {
-		/* The directory is there: a missing file is damage, not a
-		 * container removed meanwhile. */
 		if ((*err)->errnum == ENOENT)
-			(*err)->errnum = EINVAL;
+			return -1;
 		return error_wrap(err, "container %.12s: corrupt record", c->id);
 	}
+	/* The runroot matters only while the container may run. */
+	if (may_be_running(c->state))
+		c->runtime = load_runtime(cs, c->id);
 	const char *bad = record_shape_error(c->config, c->state);
 	if (bad)
 		return error_set(err, EINVAL, "container %.12s: corrupt record (%s)", c->id, bad);
@@ -583,6 +608,63 @@ static int load_records(struct container_store *cs, struct container *c, struct 
 	const char *n = json_get_str(c->config, "Name");
 	c->name = xstrdup(n && n[0] == '/' ? n + 1 : n ? n : "");
 	return 0;
+}
+
+/* What `ps` shows and filters on: the config members it needs. */
+static const char *const summary_keys[] = {
+	"Id", "Name", "Image", "Created", "Path", "Args", "Config.Image", "Config.Labels",
+	"Config.Hostname", NULL,
+};
+
+int container_load_summary(struct container_store *cs, const char *id, struct container *ret,
+			   struct scow_error **err)
+{
+	struct container c = {.lock_fd = -1};
+	snprintf(c.id, sizeof(c.id), "%s", id);
+	char rel[CONTAINER_ID_LEN + 32];
+	snprintf(rel, sizeof(rel), "%s/config.json", id);
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	c.state = load_record_file(cs, id, "state.json", err);
+	if (c.state && fs_read_at(cs->containers_fd, rel, RECORD_MAX, &buf, &len, err) == 0)
+		c.config = json_pick(buf, len, summary_keys, err);
+	if (!c.state || !c.config) {
+		container_release(&c);
+		if ((*err)->errnum == ENOENT) {
+			bool gone = !fs_exists_at(cs->containers_fd, id);
+			error_freep(err);
+			/* The directory is there: a missing file is damage. */
+			return gone ? error_set(err, ENOENT, "No such container: %s", id)
+				    : error_set(err, EINVAL,
+						"container %.12s: corrupt record (config.json is "
+						"missing)",
+						id);
+		}
+		return error_wrap(err, "container %.12s: corrupt record", id);
+	}
+	if (may_be_running(c.state))
+		c.runtime = load_runtime(cs, id);
+	/* The shape checks of a full load that apply to these members. */
+	if (!json_is_string(json_object_get(c.config, "Name")) ||
+	    !json_is_string(json_object_get(c.config, "Image")) ||
+	    !json_is_string(json_object_get(c.config, "Created")) ||
+	    !json_is_string(json_object_get(c.state, "Status"))) {
+		container_release(&c);
+		return error_set(err, EINVAL, "container %.12s: corrupt record", id);
+	}
+	const char *n = json_get_str(c.config, "Name");
+	c.name = xstrdup(n[0] == '/' ? n + 1 : n);
+	refresh_status(&c);
+	*ret = c;
+	return 0;
+}
+
+bool container_maybe_running(struct container_store *cs, const char *id)
+{
+	_cleanup_error_ struct scow_error *e = NULL;
+	_cleanup_json_ json_t *state = load_record_file(cs, id, "state.json", &e);
+	/* Unreadable: let the full load report it. */
+	return !state || may_be_running(state);
 }
 
 int container_load(struct container_store *cs, const char *id, bool lock, struct container *ret,

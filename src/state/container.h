@@ -94,6 +94,15 @@ int container_resolve(struct container_store *cs, const char *ref, char out[CONT
 		      struct scow_error **err);
 /* Loads records and computes the status from them and from the processes
  * alive (see orphaned). With lock, the container lock is held on return. */
+/* A read-only load for listings: state, runtime and only the config
+ * members `ps` uses (Id, Name, Image, Created, Path, Args, Config.Image,
+ * Config.Labels, Config.Hostname); c->orphaned says when a full load must
+ * reconcile it. Never locked. */
+int container_load_summary(struct container_store *cs, const char *id, struct container *ret,
+			   struct scow_error **err);
+/* Cheap test on state.json alone: false means the container is certainly
+ * not running (created or exited), so `ps` without -a can skip it. */
+bool container_maybe_running(struct container_store *cs, const char *id);
 int container_load(struct container_store *cs, const char *id, bool lock, struct container *ret,
 		   struct scow_error **err);
 void container_release(struct container *c);

@@ -61,6 +61,10 @@ int fs_read_fd(int fd, const char *what, size_t max, char **ret, size_t *ret_len
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		/* A short read of a regular file is its end (our files are
+		 * replaced by rename, never grown in place): saves a read. */
+		if (len < cap)
+			break;
 	}
 	if (len > max)
 		return error_set(err, EFBIG, "%s: larger than %zu bytes", what, max);
