@@ -2,7 +2,7 @@
 # Installs every Debian package that building scow, its tests and its
 # benchmarks need. Idempotent: when everything is present it only checks.
 #   tools/install-deps.sh          build + tests
-#   tools/install-deps.sh --bench  also the benchmark peers (podman, runc, ...)
+#   tools/install-deps.sh --bench  also the benchmark tools (buildah, hyperfine, ...)
 set -euo pipefail
 
 build=(cmake make gcc clang pkg-config
@@ -11,8 +11,8 @@ build=(cmake make gcc clang pkg-config
        libyaml-dev libcmocka-dev)
 tests=(bats docker-registry skopeo umoci openssl python3 busybox-static zstd
        libcap2-bin attr apache2-utils iproute2 nftables util-linux tmux procps psmisc
-       curl ca-certificates valgrind uidmap time)
-bench=(podman runc buildah hyperfine debootstrap)
+       curl ca-certificates valgrind uidmap time podman runc)
+bench=(buildah hyperfine debootstrap)
 
 want=("${build[@]}" "${tests[@]}")
 if [[ "${1:-}" == "--bench" ]]; then

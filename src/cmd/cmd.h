@@ -26,6 +26,12 @@ typedef int (*cmd_fn)(struct scow_ctx *ctx, const struct opts *o, struct scow_er
 
 CMD_DECL(cmd_version);
 CMD_DECL(cmd_pull);
+CMD_DECL(cmd_push);
+CMD_DECL(cmd_login);
+CMD_DECL(cmd_logout);
+CMD_DECL(cmd_search);
+CMD_DECL(cmd_save);
+CMD_DECL(cmd_load);
 CMD_DECL(cmd_images);
 CMD_DECL(cmd_rmi);
 CMD_DECL(cmd_tag);

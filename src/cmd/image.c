@@ -271,7 +271,8 @@ static json_t *familiar_list(json_t *list_or_null, char **strv)
 	json_array_foreach(list_or_null, i, v) {
 		struct image_ref r = {0};
 		if (image_ref_parse(json_string_value(v), false, &r, NULL) == 0) {
-			json_array_append_new(out, json_string_nocheck(image_ref_familiar(&r)));
+			_cleanup_free_ char *f = image_ref_familiar(&r);
+			json_array_append_new(out, json_string(f));
 			image_ref_release(&r);
 		}
 	}

@@ -13,6 +13,7 @@
 #include "image/reference.h"
 #include "layers/decompress.h"
 #include "layers/extract.h"
+#include "layers/tarsplit.h"
 #include "util/bytequeue.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -213,14 +214,18 @@ static int stream_sink(void *opaque, const void *buf, size_t len)
 	return 0;
 }
 
-static int stream_start(struct stream *st, struct layer_job *job, int diff_fd,
+static int stream_start(struct stream *st, struct layer_job *job, const struct layer_tx *tx,
 			struct scow_error **err)
 {
 	*st = (struct stream){.job = job};
 	st->x.q = bytequeue_new(QUEUE_SLOTS, SLOT_SIZE);
-	st->x.diff_fd = diff_fd;
+	st->x.diff_fd = tx->diff_fd;
 	st->x.opts.rootless = job->p->s->layers.rootless;
 	st->x.opts.overlay_xattr_prefix = st->x.opts.rootless ? "user" : "trusted";
+	/* What push and save need to give back the layer's exact tar. */
+	st->x.opts.tarsplit = layers_tarsplit_new(openat(tx->tmp_fd, LAYERS_TARSPLIT_FILE,
+							 O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+							 0600));
 	sha256_init(&st->blob_hash);
 	sha256_init(&st->tar_hash);
 	st->dec = decomp_new(stream_write_tar, st);
@@ -249,6 +254,8 @@ static void stream_release(struct stream *st)
 	if (st->tar_hash.md)
 		sha256_release(&st->tar_hash);
 	decomp_free(st->dec);
+	layers_tarsplit_free(st->x.opts.tarsplit);
+	st->x.opts.tarsplit = NULL;
 	bytequeue_free(st->x.q);
 	error_free(st->x.err);
 	error_free(st->err);
@@ -390,12 +397,14 @@ static int fetch_layer(struct layer_job *job, CURL *curl, struct scow_error **er
 	int tries = 0;
 	for (;;) {
 		struct stream st;
-		if (stream_start(&st, job, tx.diff_fd, err) < 0) {
+		if (stream_start(&st, job, &tx, err) < 0) {
 			stream_release(&st);
 			break;
 		}
 		enum attempt_result a = download(job, curl, &st, &tries, err);
 		int r = a == ATTEMPT_DONE ? verify_pass(job, &st, err) : -1;
+		if (r == 0 && !layers_tarsplit_finish(st.x.opts.tarsplit))
+			unlinkat(tx.tmp_fd, LAYERS_TARSPLIT_FILE, 0);
 		stream_release(&st);
 		if (r == 0) {
 			struct layer_info li = {.compressed_size = job->desc->size,

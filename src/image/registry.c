@@ -28,7 +28,8 @@ enum auth_kind { AUTH_NONE, AUTH_BASIC, AUTH_BEARER };
 struct registry {
 	char *host;
 	char *repo;
-	char *scope; /* "repository:<repo>:<actions>" */
+	char *scope; /* "repository:<repo>:<actions>", or NULL */
+	char **extra_scopes;
 	bool allow_http;
 	bool verify;
 	struct credentials creds;
@@ -46,6 +47,14 @@ struct registry {
 const char *registry_host(const struct registry *r)
 {
 	return r->host;
+}
+
+const char *registry_scheme(struct registry *r)
+{
+	pthread_mutex_lock(&r->lock);
+	bool http = str_eq(r->scheme, "http");
+	pthread_mutex_unlock(&r->lock);
+	return http ? "http" : "https";
 }
 
 static bool host_is_loopback(const char *host)
@@ -105,8 +114,9 @@ int registry_open(const struct regconf *conf, const struct registry_opts *opts, 
 	struct registry *r = xcalloc(1, sizeof(*r));
 	pthread_mutex_init(&r->lock, NULL);
 	r->host = xstrdup(host);
-	r->repo = xstrdup(repo);
-	r->scope = xasprintf("repository:%s:%s", repo, actions);
+	r->repo = xstrdup(repo ? repo : "");
+	r->scope = repo ? xasprintf("repository:%s:%s", repo, actions) : NULL;
+	r->extra_scopes = xcalloc(1, sizeof(char *));
 	bool insecure = regconf_is_insecure(conf, host);
 	r->allow_http = insecure || host_is_loopback(host) || opts->tls_verify == 0;
 	r->verify = opts->tls_verify == 1 || (opts->tls_verify == -1 && !insecure);
@@ -134,6 +144,7 @@ void registry_free(struct registry *r)
 	free(r->host);
 	free(r->repo);
 	free(r->scope);
+	strv_free(r->extra_scopes);
 	credentials_release(&r->creds);
 	sb_release(&r->ca_blob);
 	free(r->client_cert);
@@ -149,12 +160,19 @@ void registry_free(struct registry *r)
 	free(r);
 }
 
+void registry_add_scope(struct registry *r, const char *scope)
+{
+	if (!strv_contains(r->extra_scopes, scope) && !str_eq(r->scope, scope))
+		strv_push(&r->extra_scopes, xstrdup(scope));
+}
+
 void registry_response_release(struct registry_response *resp)
 {
 	free(resp->content_type);
 	free(resp->docker_digest);
 	free(resp->location);
 	free(resp->content_range);
+	free(resp->www_authenticate);
 	sb_release(&resp->body);
 	memset(resp, 0, sizeof(*resp));
 }
@@ -275,6 +293,17 @@ static size_t on_body(char *data, size_t size, size_t n, void *opaque)
 	return n;
 }
 
+static size_t on_read(char *buf, size_t size, size_t n, void *opaque)
+{
+	struct transfer *t = opaque;
+	ssize_t got = t->req->body_read(t->req->body_opaque, buf, size * n);
+	if (got < 0) {
+		t->resp->source_failed = true;
+		return CURL_READFUNC_ABORT;
+	}
+	return (size_t)got;
+}
+
 static void curl_setup_tls(struct registry *r, CURL *curl)
 {
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, r->verify ? 1L : 0L);
@@ -313,6 +342,10 @@ static int transfer_once(struct registry *r, CURL *curl, const char *url,
 		snprintf(line, sizeof(line), "Range: bytes=%lld-", req->range_from);
 		hdrs = curl_slist_append(hdrs, line);
 	}
+	if (req->content_range) {
+		snprintf(line, sizeof(line), "Content-Range: %s", req->content_range);
+		hdrs = curl_slist_append(hdrs, line);
+	}
 	_cleanup_free_ char *authline = auth ? xasprintf("Authorization: %s", auth) : NULL;
 	if (authline)
 		hdrs = curl_slist_append(hdrs, authline);
@@ -335,6 +368,13 @@ static int transfer_once(struct registry *r, CURL *curl, const char *url,
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, t);
 	if (strcmp(method, "HEAD") == 0) {
 		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+	} else if (req->body_read) {
+		curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+		curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(curl, CURLOPT_READDATA, t);
+		curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->body_size);
+		curl_easy_setopt(curl, CURLOPT_UPLOAD_BUFFERSIZE, 2L * 1024 * 1024);
 	} else if (strcmp(method, "GET") != 0) {
 		curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req->body ? req->body : "");
@@ -416,6 +456,8 @@ static int transfer_follow(struct registry *r, CURL *curl, const char *start_url
 			return 0; /* the caller looks at curl_code (retry, fallback) */
 		if (!is_redirect(resp->status))
 			return 0;
+		if (req->body_read)
+			return error_set(err, EPROTO, "%s: cannot follow a redirect of an upload", url);
 		if (hop + 1 > REGISTRY_MAX_REDIRECTS)
 			return error_set(err, ELOOP, "%s: stopped after %d redirects", start_url,
 					 REGISTRY_MAX_REDIRECTS);
@@ -507,12 +549,23 @@ static int fetch_token(struct registry *r, CURL *curl, struct scow_error **err)
 		curl_free(e);
 		sep = '&';
 	}
-	char *e = curl_easy_escape(curl, r->scope, 0);
-	sb_printf(&url, "%cscope=%s", sep, e);
-	curl_free(e);
-	if (r->challenge_scope && strcmp(r->challenge_scope, r->scope) != 0) {
+	char *e;
+	if (r->scope) {
+		e = curl_easy_escape(curl, r->scope, 0);
+		sb_printf(&url, "%cscope=%s", sep, e);
+		curl_free(e);
+		sep = '&';
+	}
+	for (size_t i = 0; r->extra_scopes[i]; i++) {
+		e = curl_easy_escape(curl, r->extra_scopes[i], 0);
+		sb_printf(&url, "%cscope=%s", sep, e);
+		curl_free(e);
+		sep = '&';
+	}
+	if (r->challenge_scope && !str_eq(r->challenge_scope, r->scope) &&
+	    !strv_contains(r->extra_scopes, r->challenge_scope)) {
 		e = curl_easy_escape(curl, r->challenge_scope, 0);
-		sb_printf(&url, "&scope=%s", e);
+		sb_printf(&url, "%cscope=%s", sep, e);
 		curl_free(e);
 	}
 	_cleanup_free_ char *origin = url_origin(sb_str(&url));
@@ -661,7 +714,7 @@ int registry_request(struct registry *r, CURL *curl, const struct registry_reque
 			}
 		}
 		if (resp->curl_code != CURLE_OK) {
-			if (resp->sink_failed)
+			if (resp->sink_failed || resp->source_failed)
 				return 0;
 			const char *hint = resp->curl_code == CURLE_PEER_FAILED_VERIFICATION
 						   ? " (use --tls-verify=false or add its CA to "
@@ -679,7 +732,7 @@ int registry_request(struct registry *r, CURL *curl, const struct registry_reque
 			if (a < 0)
 				return -1;
 			authentications += a == 1;
-			if (a > 0)
+			if (a > 0 && !req->body_read)
 				continue;
 		}
 		return 0;

@@ -32,24 +32,42 @@ struct registry_opts {
 struct registry;
 
 /* host is the endpoint to contact ("registry-1.docker.io" for docker.io,
- * or a mirror); repo the repository path; actions "pull" or "pull,push". */
+ * or a mirror); repo the repository path; actions "pull" or "pull,push".
+ * repo NULL: no repository scope (login, catalog: see registry_add_scope). */
 int registry_open(const struct regconf *conf, const struct registry_opts *opts, const char *host,
 		  const char *repo, const char *actions, struct registry **ret,
 		  struct scow_error **err);
 void registry_free(struct registry *r);
 const char *registry_host(const struct registry *r);
+/* "https" or "http" once the first request decided it, else "https". */
+const char *registry_scheme(struct registry *r);
+/* Another scope to ask token servers for ("repository:other/repo:pull" for
+ * a cross-repository mount, "registry:catalog:*"). Before any request. */
+void registry_add_scope(struct registry *r, const char *scope);
 
 /* Receives a 2xx body as it streams; returns <0 to abort (with its own
  * error kept by the caller). */
 typedef int (*registry_sink_fn)(void *opaque, const void *buf, size_t len);
+/* Supplies a streamed request body: up to len bytes into buf; 0 at the end,
+ * <0 to abort the transfer (with its own error kept by the caller). */
+typedef ssize_t (*registry_source_fn)(void *opaque, void *buf, size_t len);
 
 struct registry_request {
 	const char *method; /* GET (default), HEAD, PUT, POST, PATCH, DELETE */
 	const char *path;   /* "/v2/..." or an absolute URL (upload locations) */
 	const char *accept;
 	const char *content_type;
+	const char *content_range; /* sent as is: "0-1023" for chunked uploads */
 	const void *body; /* request body from memory */
 	size_t body_len;
+	/* A streamed body instead (PUT, PATCH, POST): body_size bytes, or -1
+	 * to send it chunked. It cannot be sent twice, so such a request is
+	 * never repeated here: a 401 comes back to the caller (after
+	 * authenticating anew, so that the caller's next attempt has a token),
+	 * a redirect is an error. Use registry_request, not registry_fetch. */
+	registry_source_fn body_read;
+	void *body_opaque;
+	long long body_size;
 	long long range_from;	 /* > 0: ask for bytes from here; only 206 accepted */
 	size_t max_body;	 /* limit for a buffered body; 0 = REGISTRY_MANIFEST_MAX */
 	registry_sink_fn sink;	 /* 2xx bodies go here instead of the buffer */
@@ -68,6 +86,7 @@ struct registry_response {
 	struct strbuf body;	  /* buffered body (error bodies too, truncated) */
 	int curl_code;		  /* CURLcode of the transfer */
 	bool sink_failed;	  /* the sink asked to stop */
+	bool source_failed;	  /* the body source asked to stop */
 };
 
 void registry_response_release(struct registry_response *resp);

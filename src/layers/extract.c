@@ -40,6 +40,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "layers/tarsplit.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -79,6 +80,7 @@ struct extract_ctx {
 
 	layers_read_fn read_fn;
 	void *opaque;
+	struct layers_tarsplit *tarsplit;
 	struct scow_error *read_err;
 	bool read_eof;
 
@@ -147,6 +149,8 @@ static la_ssize_t read_cb(struct archive *a, void *opaque, const void **ret_buf)
 	}
 	if (n == 0)
 		ctx->read_eof = true;
+	else if (ctx->tarsplit)
+		layers_tarsplit_feed(ctx->tarsplit, *ret_buf, (size_t)n);
 	return n;
 }
 
@@ -178,6 +182,8 @@ static int drain(struct extract_ctx *ctx, struct scow_error **err)
 		}
 		if (n == 0)
 			ctx->read_eof = true;
+		else if (ctx->tarsplit)
+			layers_tarsplit_feed(ctx->tarsplit, buf, (size_t)n);
 	}
 	return 0;
 }
@@ -1073,6 +1079,11 @@ static int extract_entry(struct extract_ctx *ctx, struct archive_entry *e, struc
 
 	switch (type) {
 	case AE_IFREG:
+		/* Its data ends up in the file ctx->path: tell the recorder
+		 * before the data is read. */
+		if (ctx->tarsplit && archive_entry_size(e) > 0 && archive_entry_sparse_count(e) == 0)
+			layers_tarsplit_file(ctx->tarsplit, archive_filter_bytes(ctx->a, 0),
+					     archive_entry_size(e), ctx->path);
 		return extract_file(ctx, e, &m, err);
 	case AE_IFDIR:
 		return extract_dir(ctx, e, &m, err);
@@ -1162,6 +1173,7 @@ int layers_extract(int root_fd, layers_read_fn read_fn, void *opaque,
 	ctx->xattr_prefix = prefix;
 	ctx->read_fn = read_fn;
 	ctx->opaque = opaque;
+	ctx->tarsplit = opts->tarsplit;
 	ctx->euid = geteuid();
 	ctx->egid = getegid();
 	ctx->umask = current_umask();

@@ -8,6 +8,8 @@
 
 #include "util/error.h"
 
+struct layers_tarsplit;
+
 /* Supplies the uncompressed tar stream. Returns the number of bytes at
  * *ret_buf (valid until the next call), 0 at end of stream, or -1 with *err
  * set. */
@@ -23,6 +25,9 @@ struct layers_extract_opts {
 	 * (overlay mounted with userxattr). NULL: "user" if rootless, else
 	 * "trusted". Anything else is an error. */
 	const char *overlay_xattr_prefix;
+	/* If not NULL, gets the whole stream and where each regular file's
+	 * data lies, to record the layer's tar-split (layers/tarsplit.h). */
+	struct layers_tarsplit *tarsplit;
 };
 
 struct layers_extract_stats {

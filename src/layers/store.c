@@ -152,20 +152,113 @@ fail:
 	return -1;
 }
 
-int layer_tx_commit(struct layer_store *ls, struct layer_tx *tx, const struct layer_info *info,
-		    struct scow_error **err)
+/* Writes layer.json (for chain_id) into the transaction's directory. */
+static int write_layer_json(struct layer_store *ls, struct layer_tx *tx, const char *chain_id,
+			    const struct layer_info *info, struct scow_error **err)
 {
 	_cleanup_json_ json_t *j = json_object();
-	json_set_str(j, "chain_id", tx->chain_id);
+	json_set_str(j, "chain_id", chain_id);
 	json_set_str(j, "diff_id", info->diff_id);
 	json_set_str(j, "digest", info->digest[0] ? info->digest : NULL);
 	json_set_str(j, "parent", info->parent[0] ? info->parent : NULL);
 	json_set_str(j, "media_type", info->media_type);
 	json_set_int(j, "compressed_size", info->compressed_size);
 	json_set_int(j, "size", info->size);
+	if (tx->tmp_fd >= 0)
+		return json_save_at(tx->tmp_fd, "layer.json", j, err);
 	char tmp[DIGEST_HEX_LEN + 8];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", digest_hex(tx->chain_id));
-	if (json_save_at(tx->tmp_fd, "layer.json", j, err) < 0)
+	_cleanup_close_ int dfd = fs_open_dir_at(ls->layers_fd, tmp, false, 0, err);
+	if (dfd < 0)
+		return -1;
+	return json_save_at(dfd, "layer.json", j, err);
+}
+
+int layer_tx_begin_staging(struct layer_store *ls, struct layer_tx *tx, struct scow_error **err)
+{
+	char hex[DIGEST_HEX_LEN + 1], id[DIGEST_STR_LEN + 1];
+	fs_random_hex(hex, DIGEST_HEX_LEN / 2);
+	snprintf(id, sizeof(id), "sha256:%s", hex);
+	bool exists;
+	return layer_tx_begin(ls, id, tx, &exists, err);
+}
+
+void layer_tx_abort_staging(struct layer_store *ls, struct layer_tx *tx)
+{
+	closep(&tx->diff_fd);
+	closep(&tx->tmp_fd);
+	tx->diff_fd = tx->tmp_fd = -1;
+	if (tx->lock_fd < 0)
+		return;
+	char tmp[DIGEST_HEX_LEN + 8], sname[DIGEST_HEX_LEN + 8];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", digest_hex(tx->chain_id));
+	_cleanup_error_ struct scow_error *e = NULL;
+	if (fs_rm_rf_at(ls->layers_fd, tmp, &e) < 0)
+		log_warn("remove staged layer: %s", e->msg);
+	lock_name(tx->chain_id, sname);
+	lock_unlink_release(ls->locks_fd, sname, steal_fd(&tx->lock_fd));
+}
+
+static int commit_staged(struct layer_store *ls, struct layer_tx *tx, const char *chain_id,
+			 const struct layer_info *info, bool *ret_existed, struct scow_error **err)
+{
+	if (layer_exists(ls, chain_id)) {
+		*ret_existed = true;
+		layer_tx_abort_staging(ls, tx);
+		return 0;
+	}
+	char tmp[DIGEST_HEX_LEN + 8], dst_tmp[DIGEST_HEX_LEN + 8];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", digest_hex(tx->chain_id));
+	snprintf(dst_tmp, sizeof(dst_tmp), "%s.tmp", digest_hex(chain_id));
+	/* Under the layer's lock: leftovers of a dead writer are junk. */
+	if (fs_rm_rf_at(ls->layers_fd, dst_tmp, err) < 0 ||
+	    fs_rm_rf_at(ls->layers_fd, digest_hex(chain_id), err) < 0 ||
+	    write_layer_json(ls, tx, chain_id, info, err) < 0) {
+		layer_tx_abort_staging(ls, tx);
+		return -1;
+	}
+	if (renameat(ls->layers_fd, tmp, ls->layers_fd, digest_hex(chain_id)) < 0) {
+		error_errno(err, "rename layer %.19s into place", chain_id);
+		layer_tx_abort_staging(ls, tx);
+		return -1;
+	}
+	fs_fsync_dir(ls->layers_fd);
+	/* Renamed away: only the staging lock is left. */
+	closep(&tx->diff_fd);
+	closep(&tx->tmp_fd);
+	tx->diff_fd = tx->tmp_fd = -1;
+	char sname[DIGEST_HEX_LEN + 8];
+	lock_name(tx->chain_id, sname);
+	lock_unlink_release(ls->locks_fd, sname, steal_fd(&tx->lock_fd));
+	return 0;
+}
+
+int layer_tx_commit_as(struct layer_store *ls, struct layer_tx *tx, const char *chain_id,
+		       const struct layer_info *info, bool *ret_existed, struct scow_error **err)
+{
+	*ret_existed = false;
+	if (digest_check(chain_id, "layer", err) < 0) {
+		layer_tx_abort_staging(ls, tx);
+		return -1;
+	}
+	char lname[DIGEST_HEX_LEN + 8];
+	lock_name(chain_id, lname);
+	int lock = lock_acquire(ls->locks_fd, lname, LOCK_MODE_EXCLUSIVE, false, err);
+	if (lock < 0) {
+		layer_tx_abort_staging(ls, tx);
+		return -1;
+	}
+	int r = commit_staged(ls, tx, chain_id, info, ret_existed, err);
+	lock_release(lock);
+	return r;
+}
+
+int layer_tx_commit(struct layer_store *ls, struct layer_tx *tx, const struct layer_info *info,
+		    struct scow_error **err)
+{
+	char tmp[DIGEST_HEX_LEN + 8];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", digest_hex(tx->chain_id));
+	if (write_layer_json(ls, tx, tx->chain_id, info, err) < 0)
 		goto fail;
 	if (renameat(ls->layers_fd, tmp, ls->layers_fd, digest_hex(tx->chain_id)) < 0) {
 		error_errno(err, "rename layer %.19s into place", tx->chain_id);

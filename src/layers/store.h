@@ -2,6 +2,8 @@
  * layer, whiteouts in overlayfs form) and layer.json:
  *   {"chain_id", "diff_id", "digest" (compressed blob), "media_type",
  *    "compressed_size", "size" (bytes of regular files), "parent"}
+ * and, for layers that came as a tar (pull, load), tar-split: what it takes
+ * to give the original tar back byte for byte (layers/tarsplit.h).
  *
  * A layer is written under <hex>.tmp/ while its lock ROOT/locks/layer-<hex>
  * is held, and renamed into place only once complete and verified, so a
@@ -65,6 +67,19 @@ int layer_tx_commit(struct layer_store *ls, struct layer_tx *tx, const struct la
 		    struct scow_error **err);
 /* Removes the partial layer and releases the lock. */
 void layer_tx_abort(struct layer_store *ls, struct layer_tx *tx);
+
+/* Staging a layer whose chain id is not known yet (load reads layers before
+ * the manifest that says where they go): layer_tx_begin_staging() starts a
+ * transaction under a random name; layer_tx_commit_as() then gives it its
+ * real chain id (info->chain_id is ignored): it takes that layer's lock,
+ * and if the layer exists by then (*ret_existed) drops the staged copy.
+ * Either way the transaction is over. tx->tmp_fd and tx->diff_fd may have
+ * been closed (-1) meanwhile. */
+int layer_tx_begin_staging(struct layer_store *ls, struct layer_tx *tx, struct scow_error **err);
+int layer_tx_commit_as(struct layer_store *ls, struct layer_tx *tx, const char *chain_id,
+		       const struct layer_info *info, bool *ret_existed, struct scow_error **err);
+/* Drops a staged layer (and its lock file). */
+void layer_tx_abort_staging(struct layer_store *ls, struct layer_tx *tx);
 
 /* Deletes a layer unless another process holds its lock (then returns 0
  * and leaves it). */

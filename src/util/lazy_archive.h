@@ -57,3 +57,7 @@
 #define archive_entry_set_mtime (lazy_archive()->archive_entry_set_mtime)
 #define archive_entry_set_rdevmajor (lazy_archive()->archive_entry_set_rdevmajor)
 #define archive_entry_set_rdevminor (lazy_archive()->archive_entry_set_rdevminor)
+#define archive_filter_bytes (lazy_archive()->archive_filter_bytes)
+#define archive_entry_sparse_count (lazy_archive()->archive_entry_sparse_count)
+#define archive_write_set_format_option (lazy_archive()->archive_write_set_format_option)
+#define archive_read_data_skip (lazy_archive()->archive_read_data_skip)

@@ -11,3 +11,8 @@
 #define ZSTD_decompressStream (lazy_zstd()->ZSTD_decompressStream)
 #define ZSTD_isError (lazy_zstd()->ZSTD_isError)
 #define ZSTD_getErrorName (lazy_zstd()->ZSTD_getErrorName)
+#define ZSTD_createCCtx (lazy_zstd()->ZSTD_createCCtx)
+#define ZSTD_freeCCtx (lazy_zstd()->ZSTD_freeCCtx)
+#define ZSTD_CCtx_setParameter (lazy_zstd()->ZSTD_CCtx_setParameter)
+#define ZSTD_CCtx_reset (lazy_zstd()->ZSTD_CCtx_reset)
+#define ZSTD_compressStream2 (lazy_zstd()->ZSTD_compressStream2)

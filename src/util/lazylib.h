@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 #include <archive.h>
 #include <archive_entry.h>
+#include <isa-l/crc.h>
 #include <isa-l/igzip_lib.h>
 #include <openssl/evp.h>
 #include <zstd.h>
@@ -100,7 +101,12 @@
 	X(void, archive_entry_set_size, (struct archive_entry *, la_int64_t))                      \
 	X(void, archive_entry_set_mtime, (struct archive_entry *, time_t, long))                   \
 	X(void, archive_entry_set_rdevmajor, (struct archive_entry *, dev_t))                      \
-	X(void, archive_entry_set_rdevminor, (struct archive_entry *, dev_t))
+	X(void, archive_entry_set_rdevminor, (struct archive_entry *, dev_t))                      \
+	X(la_int64_t, archive_filter_bytes, (struct archive *, int))                               \
+	X(int, archive_entry_sparse_count, (struct archive_entry *))                               \
+	X(int, archive_write_set_format_option,                                                    \
+	  (struct archive *, const char *, const char *, const char *))                            \
+	X(int, archive_read_data_skip, (struct archive *))
 
 #define LAZY_CRYPTO_FUNCS(X)                                                                       \
 	X(EVP_MD_CTX *, EVP_MD_CTX_new, (void))                                                    \
@@ -115,7 +121,12 @@
 #define LAZY_ISAL_FUNCS(X)                                                                         \
 	X(void, isal_inflate_init, (struct inflate_state *))                                       \
 	X(void, isal_inflate_reset, (struct inflate_state *))                                      \
-	X(int, isal_inflate, (struct inflate_state *))
+	X(int, isal_inflate, (struct inflate_state *))                                             \
+	X(void, isal_deflate_init, (struct isal_zstream *))                                        \
+	X(void, isal_deflate_reset, (struct isal_zstream *))                                       \
+	X(int, isal_deflate, (struct isal_zstream *))                                             \
+	X(int, isal_deflate_set_dict, (struct isal_zstream *, uint8_t *, uint32_t))                \
+	X(uint32_t, crc32_gzip_refl, (uint32_t, const unsigned char *, uint64_t))
 
 #define LAZY_ZSTD_FUNCS(X)                                                                         \
 	X(ZSTD_DStream *, ZSTD_createDStream, (void))                                              \
@@ -124,7 +135,13 @@
 	X(size_t, ZSTD_DCtx_setParameter, (ZSTD_DCtx *, ZSTD_dParameter, int))                     \
 	X(size_t, ZSTD_decompressStream, (ZSTD_DStream *, ZSTD_outBuffer *, ZSTD_inBuffer *))      \
 	X(unsigned, ZSTD_isError, (size_t))                                                        \
-	X(const char *, ZSTD_getErrorName, (size_t))
+	X(const char *, ZSTD_getErrorName, (size_t))                                               \
+	X(ZSTD_CCtx *, ZSTD_createCCtx, (void))                                                    \
+	X(size_t, ZSTD_freeCCtx, (ZSTD_CCtx *))                                                    \
+	X(size_t, ZSTD_CCtx_setParameter, (ZSTD_CCtx *, ZSTD_cParameter, int))                     \
+	X(size_t, ZSTD_CCtx_reset, (ZSTD_CCtx *, ZSTD_ResetDirective))                             \
+	X(size_t, ZSTD_compressStream2,                                                            \
+	  (ZSTD_CCtx *, ZSTD_outBuffer *, ZSTD_inBuffer *, ZSTD_EndDirective))
 
 #define LAZY_FIELD(ret, name, params) ret(*name) params;
 struct lazy_curl {
