@@ -58,5 +58,7 @@ CMD_DECL(cmd_volume_ls);
 CMD_DECL(cmd_volume_inspect);
 CMD_DECL(cmd_volume_rm);
 CMD_DECL(cmd_volume_prune);
+CMD_DECL(cmd_top);
+CMD_DECL(cmd_diff);
 /* restart takes stop's options */
 int cmd_restart(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err);
