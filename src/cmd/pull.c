@@ -1,5 +1,6 @@
 /* scow pull: Docker's output, per-layer lines updated in place on a
  * terminal, one line per status change otherwise. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "cmd/common.h"
 #include "image/pull.h"
 #include "image/reference.h"
+#include "image/tags.h"
 #include "util/cleanup.h"
 #include "util/strutil.h"
 #include "util/timefmt.h"
@@ -156,12 +158,48 @@ int cmd_pull_image(struct scow_ctx *ctx, const struct opts *o, const char *name,
 	return 0;
 }
 
+/* pull --all-tags: every tag the registry lists for the repository. */
+static int pull_all_tags(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err)
+{
+	struct image_ref ref = {0};
+	if (image_ref_parse(o->args[0], false, &ref, err) < 0)
+		return cmd_fail(err);
+	if (ref.tag || ref.digest) {
+		image_ref_release(&ref);
+		error_set(err, EINVAL, "tag can't be used with --all-tags/-a");
+		return cmd_fail(err);
+	}
+	struct regconf conf;
+	struct registry_opts ro;
+	cmd_registry_opts(o, &ro);
+	_cleanup_strv_ char **tags = NULL;
+	int r = regconf_load(&conf, err);
+	if (r == 0) {
+		r = registry_list_tags(&conf, &ro, &ref, &tags, err);
+		regconf_release(&conf);
+	}
+	_cleanup_free_ char *repo = xasprintf("%s/%s", ref.domain, ref.path);
+	image_ref_release(&ref);
+	if (r < 0)
+		return cmd_fail(err);
+	if (!tags[0]) {
+		error_set(err, ENOENT, "%s: the registry lists no tags", repo);
+		return cmd_fail(err);
+	}
+	for (size_t i = 0; tags[i]; i++) {
+		_cleanup_free_ char *name = xasprintf("%s:%s", repo, tags[i]);
+		if (cmd_pull_image(ctx, o, name, stdout, opt_bool(o, "quiet"), NULL, err) < 0)
+			return cmd_fail(err);
+	}
+	return 0;
+}
+
 int cmd_pull(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err)
 {
-	if (opt_bool(o, "all-tags"))
-		return error_set(err, ENOTSUP, "--all-tags: pulling every tag is not supported");
 	/* Progress lines must come out in order with errors on stderr. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (opt_bool(o, "all-tags"))
+		return pull_all_tags(ctx, o, err);
 	if (cmd_pull_image(ctx, o, o->args[0], stdout, opt_bool(o, "quiet"), NULL, err) < 0)
 		return cmd_fail(err);
 	return 0;

@@ -197,3 +197,16 @@ lowerdirs() {
 	SCOW_ROOT=$TEST_TMP/envroot run "$SCOW" images -q
 	[ "${#lines[@]}" -eq 1 ]
 }
+
+@test "pull --all-tags pulls every tag the registry lists" {
+	run scow pull -a -q "$REGISTRY/busybox"
+	assert_success
+	run scow images --format '{{.Tag}}' "$REGISTRY/busybox"
+	assert_success
+	assert_equal "$(sort <<<"$output" | tr '\n' ' ')" "latest oci uncompressed v2s2 zstd "
+	run scow pull -a "$REGISTRY/busybox:latest"
+	assert_failure 1
+	assert_output_contains "tag can't be used with --all-tags/-a"
+	run scow pull -a "$REGISTRY/nosuchrepo"
+	assert_failure 1
+}
