@@ -101,13 +101,7 @@ void container_new_id(char out[CONTAINER_ID_LEN + 1])
 int container_name_check(const char *name, struct scow_error **err)
 {
 	size_t n = strlen(name);
-	bool ok = n >= 1 && n <= NAME_MAX_LEN;
-	for (size_t i = 0; ok && i < n; i++) {
-		char c = name[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-		ok = alnum || (i > 0 && (c == '_' || c == '.' || c == '-'));
-	}
-	if (!ok)
+	if (!str_is_object_name(name, 1, NAME_MAX_LEN))
 		return error_set(err, EINVAL,
 				 "Invalid container name (%.300s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are "
 				 "allowed%s",

@@ -20,14 +20,8 @@
 
 int volume_name_check(const char *name, struct scow_error **err)
 {
-	size_t n = strlen(name);
-	bool ok = n >= 2 && n <= 255;
-	for (size_t i = 0; ok && i < n; i++) {
-		char c = name[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-		ok = alnum || (i > 0 && (c == '_' || c == '.' || c == '-'));
-	}
-	if (!ok)
+	/* Docker's pattern wants two characters at least. */
+	if (!str_is_object_name(name, 2, 255))
 		return error_set(err, EINVAL,
 				 "create %.300s: \"%.300s\" includes invalid characters for a local "
 				 "volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you "

@@ -34,6 +34,9 @@ size_t strv_len(char *const *v);
 void strv_push(char ***v, char *owned);
 char **strv_copy(char *const *v);
 bool strv_contains(char *const *v, const char *s);
+/* Docker's rule for container, volume and network names:
+ * [a-zA-Z0-9][a-zA-Z0-9_.-]*, between min and max characters. */
+bool str_is_object_name(const char *s, size_t min, size_t max);
 /* Sorts in place, bytewise (strcmp). */
 void strv_sort(char **v);
 /* Splits s at each sep; empty fields kept. */
