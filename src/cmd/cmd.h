@@ -58,6 +58,13 @@ CMD_DECL(cmd_volume_ls);
 CMD_DECL(cmd_volume_inspect);
 CMD_DECL(cmd_volume_rm);
 CMD_DECL(cmd_volume_prune);
+CMD_DECL(cmd_network_create);
+CMD_DECL(cmd_network_ls);
+CMD_DECL(cmd_network_inspect);
+CMD_DECL(cmd_network_rm);
+CMD_DECL(cmd_network_prune);
+CMD_DECL(cmd_network_connect);
+CMD_DECL(cmd_network_disconnect);
 CMD_DECL(cmd_top);
 CMD_DECL(cmd_diff);
 /* restart takes stop's options */

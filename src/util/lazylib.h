@@ -20,6 +20,7 @@
 #include <isa-l/igzip_lib.h>
 #include <openssl/evp.h>
 #include <zstd.h>
+#include <nftables/libnftables.h>
 
 #include "util/error.h"
 
@@ -143,6 +144,19 @@
 	X(size_t, ZSTD_compressStream2,                                                            \
 	  (ZSTD_CCtx *, ZSTD_outBuffer *, ZSTD_inBuffer *, ZSTD_EndDirective))
 
+/* libnftables pulls in libnftnl, libjansson, libgmp, libxtables...: only
+ * the network commands and a container start with published ports or a
+ * new bridge load it. */
+#define LAZY_NFT_FUNCS(X)                                                                          \
+	X(struct nft_ctx *, nft_ctx_new, (uint32_t))                                               \
+	X(void, nft_ctx_free, (struct nft_ctx *))                                                  \
+	X(int, nft_run_cmd_from_buffer, (struct nft_ctx *, const char *))                          \
+	X(int, nft_ctx_buffer_output, (struct nft_ctx *))                                          \
+	X(int, nft_ctx_buffer_error, (struct nft_ctx *))                                           \
+	X(const char *, nft_ctx_get_output_buffer, (struct nft_ctx *))                             \
+	X(const char *, nft_ctx_get_error_buffer, (struct nft_ctx *))                              \
+	X(void, nft_ctx_output_set_flags, (struct nft_ctx *, unsigned int))
+
 #define LAZY_FIELD(ret, name, params) ret(*name) params;
 struct lazy_curl {
 	LAZY_CURL_FUNCS(LAZY_FIELD)
@@ -159,6 +173,9 @@ struct lazy_isal {
 struct lazy_zstd {
 	LAZY_ZSTD_FUNCS(LAZY_FIELD)
 };
+struct lazy_nft {
+	LAZY_NFT_FUNCS(LAZY_FIELD)
+};
 #undef LAZY_FIELD
 
 int lazy_curl_load(struct scow_error **err);
@@ -166,9 +183,11 @@ int lazy_archive_load(struct scow_error **err);
 int lazy_crypto_load(struct scow_error **err);
 int lazy_isal_load(struct scow_error **err);
 int lazy_zstd_load(struct scow_error **err);
+int lazy_nft_load(struct scow_error **err);
 
 const struct lazy_curl *lazy_curl(void);
 const struct lazy_archive *lazy_archive(void);
 const struct lazy_crypto *lazy_crypto(void);
 const struct lazy_isal *lazy_isal(void);
 const struct lazy_zstd *lazy_zstd(void);
+const struct lazy_nft *lazy_nft(void);
