@@ -11,6 +11,7 @@
 #include "image/reference.h"
 #include "image/tags.h"
 #include "util/cleanup.h"
+#include "util/progress.h"
 #include "util/strutil.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
@@ -29,33 +30,14 @@ const struct opt_def cmd_pull_opts[] = {
 	OPT_END,
 };
 
-#define BAR_WIDTH 50
-
 struct pull_ui {
-	FILE *out;
-	bool tty;
+	struct progress_lines lines;
 	bool quiet;
-	int nlines;  /* layer lines printed so far (tty) */
-	int *line_of; /* layer index -> line number, -1 if none */
-	int nlayers;
 };
 
 static void short_id(const char *digest, char out[13])
 {
 	snprintf(out, 13, "%s", digest ? digest + 7 : "");
-}
-
-static void progress_text(const struct pull_event *ev, char *buf, size_t len)
-{
-	char cur[16], total[16];
-	size_human((double)ev->current, cur, sizeof(cur));
-	size_human((double)ev->total, total, sizeof(total));
-	int filled = ev->total > 0 ? (int)(BAR_WIDTH * ev->current / ev->total) : 0;
-	char bar[BAR_WIDTH + 1];
-	for (int i = 0; i < BAR_WIDTH; i++)
-		bar[i] = i < filled - 1 ? '=' : i == filled - 1 ? '>' : ' ';
-	bar[BAR_WIDTH] = '\0';
-	snprintf(buf, len, "Downloading [%s]  %s/%s", bar, cur, total);
 }
 
 static const char *status_text(const struct pull_event *ev, char *buf, size_t len)
@@ -65,7 +47,9 @@ static const char *status_text(const struct pull_event *ev, char *buf, size_t le
 	case PULL_EV_LAYER_WAIT: return "Pulling fs layer";
 	case PULL_EV_LAYER_DONE: return "Pull complete";
 	case PULL_EV_LAYER_RETRY: snprintf(buf, len, "Retrying: %s", ev->msg); return buf;
-	case PULL_EV_LAYER_PROGRESS: progress_text(ev, buf, len); return buf;
+	case PULL_EV_LAYER_PROGRESS:
+		progress_bar_text("Downloading", ev->current, ev->total, buf, len);
+		return buf;
 	default: return NULL;
 	}
 }
@@ -75,32 +59,12 @@ static void ui_event(void *opaque, const struct pull_event *ev)
 	struct pull_ui *ui = opaque;
 	if (ui->quiet || ev->kind == PULL_EV_START)
 		return;
-	if (ev->layer >= ui->nlayers) {
-		ui->line_of = xrealloc(ui->line_of, (size_t)(ev->layer + 1) * sizeof(int));
-		for (int i = ui->nlayers; i <= ev->layer; i++)
-			ui->line_of[i] = -1;
-		ui->nlayers = ev->layer + 1;
-	}
 	char idbuf[13], text[160];
 	short_id(ev->digest, idbuf);
 	const char *status = status_text(ev, text, sizeof(text));
-	if (!status)
-		return;
-	if (!ui->tty) {
-		if (ev->kind != PULL_EV_LAYER_PROGRESS)
-			fprintf(ui->out, "%s: %s\n", idbuf, status);
-		fflush(ui->out);
-		return;
-	}
-	int line = ui->line_of[ev->layer];
-	if (line < 0) {
-		ui->line_of[ev->layer] = ui->nlines++;
-		fprintf(ui->out, "%s: %s\n", idbuf, status);
-	} else {
-		int up = ui->nlines - line;
-		fprintf(ui->out, "\033[%dA\r\033[2K%s: %s\r\033[%dB", up, idbuf, status, up);
-	}
-	fflush(ui->out);
+	if (status)
+		progress_lines_show(&ui->lines, ev->layer, idbuf, status,
+				    ev->kind == PULL_EV_LAYER_PROGRESS);
 }
 
 /* Pulls name with Docker's output on out (stdout for pull, stderr for
@@ -116,7 +80,8 @@ int cmd_pull_image(struct scow_ctx *ctx, const struct opts *o, const char *name,
 	_cleanup_free_ char *what = xstrdup(ref.digest ? ref.digest : ref.tag ? ref.tag : "latest");
 	image_ref_release(&ref);
 
-	struct pull_ui ui = {.out = out, .tty = isatty(fileno(out)), .quiet = quiet};
+	struct pull_ui ui = {.quiet = quiet};
+	progress_lines_init(&ui.lines, out);
 	struct pull_opts po = {.platform = opt_declared(o, "platform") ? opt_str(o, "platform") : NULL,
 			       .progress = ui_event, .progress_opaque = &ui};
 	cmd_registry_opts(o, &po.reg);
@@ -138,7 +103,7 @@ int cmd_pull_image(struct scow_ctx *ctx, const struct opts *o, const char *name,
 	int r = image_pull(&store, &conf, name, &po, &res, err);
 	image_store_close(&store);
 	regconf_release(&conf);
-	free(ui.line_of);
+	progress_lines_release(&ui.lines);
 	if (r < 0)
 		return -1;
 	struct image_ref full = {0};

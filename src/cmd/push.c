@@ -16,6 +16,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/progress.h"
 #include "util/strutil.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
@@ -44,15 +45,9 @@ const struct opt_def cmd_push_opts[] = {
 	OPT_END,
 };
 
-#define BAR_WIDTH 50
-
 struct push_ui {
-	FILE *out;
-	bool tty;
+	struct progress_lines lines;
 	bool quiet;
-	int nlines;
-	int *line_of;
-	int nlayers;
 };
 
 static const char *status_of(const struct push_event *ev, char *buf, size_t len)
@@ -64,24 +59,10 @@ static const char *status_of(const struct push_event *ev, char *buf, size_t len)
 	case PUSH_EV_LAYER_PUSHED: return "Pushed";
 	case PUSH_EV_LAYER_MOUNTED: snprintf(buf, len, "Mounted from %s", ev->msg); return buf;
 	case PUSH_EV_LAYER_RETRY: snprintf(buf, len, "Retrying: %s", ev->msg); return buf;
-	case PUSH_EV_LAYER_PROGRESS: {
-		char cur[16], total[16];
-		size_human((double)ev->current, cur, sizeof(cur));
-		if (ev->total <= 0) {
-			snprintf(buf, len, "Pushing  %s", cur);
-			return buf;
-		}
-		size_human((double)ev->total, total, sizeof(total));
+	case PUSH_EV_LAYER_PROGRESS:
 		/* compressed bytes sent against the tar's size, as Docker does */
-		int64_t c = ev->current < ev->total ? ev->current : ev->total;
-		int filled = (int)(BAR_WIDTH * c / ev->total);
-		char bar[BAR_WIDTH + 1];
-		for (int i = 0; i < BAR_WIDTH; i++)
-			bar[i] = i < filled - 1 ? '=' : i == filled - 1 ? '>' : ' ';
-		bar[BAR_WIDTH] = '\0';
-		snprintf(buf, len, "Pushing [%s]  %s/%s", bar, cur, total);
+		progress_bar_text("Pushing", ev->current, ev->total, buf, len);
 		return buf;
-	}
 	default: return NULL;
 	}
 }
@@ -92,38 +73,17 @@ static void ui_event(void *opaque, const struct push_event *ev)
 	if (ui->quiet)
 		return;
 	if (ev->kind == PUSH_EV_WARNING) {
-		fflush(ui->out);
+		fflush(ui->lines.out);
 		fprintf(stderr, "WARNING: %s\n", ev->msg);
 		return;
-	}
-	if (ev->layer < 0)
-		return;
-	if (ev->layer >= ui->nlayers) {
-		ui->line_of = xrealloc(ui->line_of, (size_t)(ev->layer + 1) * sizeof(int));
-		for (int i = ui->nlayers; i <= ev->layer; i++)
-			ui->line_of[i] = -1;
-		ui->nlayers = ev->layer + 1;
 	}
 	char id[13], text[200];
 	snprintf(id, sizeof(id), "%s", ev->diff_id ? ev->diff_id + 7 : "");
 	const char *status = status_of(ev, text, sizeof(text));
-	if (!status)
-		return;
-	if (!ui->tty) {
-		if (ev->kind != PUSH_EV_LAYER_PROGRESS && ev->kind != PUSH_EV_LAYER_WAITING)
-			fprintf(ui->out, "%s: %s\n", id, status);
-		fflush(ui->out);
-		return;
-	}
-	int line = ui->line_of[ev->layer];
-	if (line < 0) {
-		ui->line_of[ev->layer] = ui->nlines++;
-		fprintf(ui->out, "%s: %s\n", id, status);
-	} else {
-		int up = ui->nlines - line;
-		fprintf(ui->out, "\033[%dA\r\033[2K%s: %s\r\033[%dB", up, id, status, up);
-	}
-	fflush(ui->out);
+	if (status)
+		progress_lines_show(&ui->lines, ev->layer, id, status,
+				    ev->kind == PUSH_EV_LAYER_PROGRESS ||
+					    ev->kind == PUSH_EV_LAYER_WAITING);
 }
 
 /* "16m", "512k", "1048576" */
@@ -208,13 +168,14 @@ static int push_one(struct image_store *s, const struct regconf *conf, const str
 		image_ref_release(&r);
 	}
 	fflush(stdout);
-	struct push_ui ui = {.out = stdout, .tty = isatty(STDOUT_FILENO), .quiet = quiet};
+	struct push_ui ui = {.quiet = quiet};
+	progress_lines_init(&ui.lines, stdout);
 	struct push_opts po = *base;
 	po.progress = ui_event;
 	po.progress_opaque = &ui;
 	struct push_result res = {0};
 	int ret = image_push(s, conf, name, dest, &po, &res, err);
-	free(ui.line_of);
+	progress_lines_release(&ui.lines);
 	if (ret < 0)
 		return -1;
 	if (quiet)
