@@ -567,7 +567,7 @@ void cg_layout_release(struct cg_layout *l)
 	for (size_t i = 0; i < l->n; i++) {
 		if (l->h[i].fd >= 0)
 			close(l->h[i].fd);
-		if (l->h[i].rootfd >= 0)
+		if (l->h[i].rootfd >= 0 && !l->borrowed)
 			close(l->h[i].rootfd);
 	}
 	l->n = 0;
@@ -832,6 +832,68 @@ int cgroup_open(const char *root_override, const char *path, struct cgroup **ret
 	return 0;
 }
 
+struct cgroup_roots {
+	struct cg_layout l;
+};
+
+int cgroup_roots_open(const char *root_override, struct cgroup_roots **ret,
+		      struct scow_error **err)
+{
+	ERR_NONNULL(err);
+	struct cgroup_roots *r = xmalloc(sizeof(*r));
+	if (cg_layout_detect(root_override, &r->l, err) < 0) {
+		free(r);
+		return -1;
+	}
+	*ret = r;
+	return 0;
+}
+
+void cgroup_roots_free(struct cgroup_roots *r)
+{
+	if (!r)
+		return;
+	cg_layout_release(&r->l);
+	free(r);
+}
+
+int cgroup_open_stats(struct cgroup_roots *r, const char *path, struct cgroup **ret,
+		      struct scow_error **err)
+{
+	ERR_NONNULL(err);
+	_cleanup_free_ char *norm = NULL;
+	if (!path || !*path)
+		return error_set(err, EINVAL, "cgroup path: empty");
+	if (cgroup_parent_normalize(path, &norm, err) < 0)
+		return error_wrap(err, "open cgroup");
+	if (!*norm)
+		return error_set(err, EINVAL, "cgroup path: \"%s\" is the root", path);
+	struct cg_layout *l = xmalloc(sizeof(*l));
+	*l = r->l;
+	l->borrowed = true;
+	for (size_t i = 0; i < l->n; i++)
+		l->h[i].fd = -1, l->h[i].created = false;
+	_cleanup_cgroup_ struct cgroup *cg = cgroup_new(steal_ptr(&norm), l);
+	/* Only the directories cgroup_stats reads. */
+	const unsigned want = CG_BIT(CG_CPUACCT) | CG_BIT(CG_MEMORY) | CG_BIT(CG_BLKIO) |
+			      CG_BIT(CG_PIDS);
+	size_t found = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		struct cg_hier *h = &l->h[i];
+		if (h->v2 ? l->mode != CGROUP_V2 : !(h->ctrls & want))
+			continue;
+		h->fd = openat(h->rootfd, cg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (h->fd >= 0)
+			found++;
+		else if (errno != ENOENT)
+			return error_errno(err, "open cgroup %s/%s", h->name, cg->path);
+	}
+	if (!found)
+		return error_set(err, ENOENT, "cgroup %s: not found", cg->path);
+	*ret = steal_ptr(&cg);
+	return 0;
+}
+
 int cgroup_attach(struct cgroup *cg, pid_t pid, struct scow_error **err)
 {
 	ERR_NONNULL(err);
@@ -884,6 +946,9 @@ void cgroup_limits_init(struct cgroup_limits *l)
 	l->cpu_shares = l->cpu_quota = l->cpu_period = CGROUP_UNSET;
 	l->pids_max = l->blkio_weight = CGROUP_UNSET;
 	l->cpuset_cpus = l->cpuset_mems = NULL;
+	l->oom_kill_disable = -1;
+	l->throttle = NULL;
+	l->n_throttle = 0;
 }
 
 static int check_range(const char *what, int64_t v, int64_t min, int64_t max, bool allow_max,
@@ -943,6 +1008,18 @@ static int check_limits(const struct cgroup_limits *l, struct scow_error **err)
 	    check_cpuset("cpuset-cpus", l->cpuset_cpus, err) < 0 ||
 	    check_cpuset("cpuset-mems", l->cpuset_mems, err) < 0)
 		return -1;
+	if (l->oom_kill_disable < -1 || l->oom_kill_disable > 1)
+		return error_set(err, EINVAL, "oom-kill-disable: must be 0 or 1");
+	if (l->n_throttle > 4096)
+		return error_set(err, E2BIG, "too many device throttles");
+	for (size_t i = 0; i < l->n_throttle; i++) {
+		const struct cgroup_throttle *t = &l->throttle[i];
+		if (t->kind < CG_READ_BPS || t->kind > CG_WRITE_IOPS || t->major < 0 ||
+		    t->major > 0xfff || t->minor < 0 || t->minor > 0xfffff ||
+		    t->rate > (uint64_t)INT64_MAX)
+			return error_set(err, EINVAL, "device throttle %ld:%ld: bad value",
+					 t->major, t->minor);
+	}
 	if (l->memory_swap != CGROUP_UNSET) {
 		if (l->memory == CGROUP_UNSET)
 			return error_set(err, EINVAL, "memory-swap needs a memory limit");
@@ -967,6 +1044,16 @@ int cgroup_oom_killed(struct cgroup *cg, bool *ret, struct scow_error **err)
 	ERR_NONNULL(err);
 	if (cg->ops->oom_killed(cg, ret, err) < 0)
 		return error_wrap(err, "cgroup %s: OOM state", cg->path);
+	return 0;
+}
+
+int cgroup_stats(struct cgroup *cg, unsigned what, struct cgroup_stats *ret,
+		 struct scow_error **err)
+{
+	ERR_NONNULL(err);
+	memset(ret, 0, sizeof(*ret));
+	if (cg->ops->stats(cg, what, ret, err) < 0)
+		return error_wrap(err, "cgroup %s: stats", cg->path);
 	return 0;
 }
 

@@ -104,6 +104,14 @@ int cgroup_set_devices(struct cgroup *cg, bool privileged, const struct cgroup_d
  * NULL leaves the current value. */
 #define CGROUP_UNSET ((int64_t)-1)
 #define CGROUP_MAX INT64_MAX
+/* One --device-read-bps/--device-write-bps/--device-read-iops/
+ * --device-write-iops limit on a block device (a whole disk). */
+enum cgroup_throttle_kind { CG_READ_BPS, CG_WRITE_BPS, CG_READ_IOPS, CG_WRITE_IOPS };
+struct cgroup_throttle {
+	enum cgroup_throttle_kind kind;
+	long major, minor;
+	uint64_t rate; /* bytes or operations per second; 0 removes the limit */
+};
 struct cgroup_limits {
 	int64_t memory;		   /* bytes (-m) */
 	int64_t memory_swap;	   /* memory + swap in bytes (--memory-swap); needs memory */
@@ -115,10 +123,53 @@ struct cgroup_limits {
 	int64_t blkio_weight;	   /* 10..1000 (v2: converted to io.weight) */
 	const char *cpuset_cpus;   /* "0-2,4" */
 	const char *cpuset_mems;
+	int oom_kill_disable;	   /* -1 unset, 0 or 1 (v1 memory.oom_control; v2 has none) */
+	const struct cgroup_throttle *throttle; /* v1 blkio.throttle.*, v2 io.max */
+	size_t n_throttle;
 };
 void cgroup_limits_init(struct cgroup_limits *l);
 /* Checks ranges and applies every set field; EINVAL names the bad field. */
 int cgroup_set_limits(struct cgroup *cg, const struct cgroup_limits *l, struct scow_error **err);
+
+/* What the host's cgroups can limit, for Docker's create-time checks (a
+ * limit the host cannot apply is dropped with a warning, as Docker does).
+ * cpus/mems: the CPUs and memory nodes containers may use ("0-3"). */
+struct cgroup_host_info {
+	enum cgroup_mode mode;
+	bool memory, swap, oom_kill_disable, cpu_shares, cpu_cfs, cpuset, pids;
+	bool blkio_weight, blkio_throttle;
+	char cpus[256], mems[256];
+};
+int cgroup_host_info(const char *root_override, struct cgroup_host_info *ret,
+		     struct scow_error **err);
+
+/* Usage figures for `stats` (Docker's): has_* false when the controller is
+ * missing. mem_usage excludes the inactive page cache, as Docker's CLI
+ * shows it; mem_limit 0 means no limit. */
+struct cgroup_stats {
+	bool has_cpu, has_mem, has_blkio, has_pids;
+	uint64_t cpu_ns;
+	uint64_t mem_usage, mem_limit;
+	uint64_t blk_read, blk_write;
+	uint64_t pids;
+};
+#define CGROUP_STATS_CPU 1u
+#define CGROUP_STATS_MEMORY 2u
+#define CGROUP_STATS_BLKIO 4u
+#define CGROUP_STATS_PIDS 8u
+#define CGROUP_STATS_ALL 15u
+/* what: the CGROUP_STATS_* figures to read. */
+int cgroup_stats(struct cgroup *cg, unsigned what, struct cgroup_stats *ret,
+		 struct scow_error **err);
+/* Many containers' cgroups at once (stats): the hierarchies are detected
+ * once, and each cgroup opens only the directories cgroup_stats reads (it
+ * serves for nothing else). The roots must outlive the cgroups. */
+struct cgroup_roots;
+int cgroup_roots_open(const char *root_override, struct cgroup_roots **ret,
+		      struct scow_error **err);
+void cgroup_roots_free(struct cgroup_roots *r);
+int cgroup_open_stats(struct cgroup_roots *r, const char *path, struct cgroup **ret,
+		      struct scow_error **err);
 
 /* Was anything in the cgroup killed by the OOM killer? false when there is no
  * memory controller to ask. */

@@ -57,6 +57,7 @@ struct cg_hier {
 struct cg_layout {
 	enum cgroup_mode mode;
 	bool fake;		/* a plain-directory tree given through root_override */
+	bool borrowed;		/* the root fds belong to a struct cgroup_roots */
 	size_t n;
 	struct cg_hier h[CG_MAX_HIER];
 	int by_ctrl[CG_NCTRL]; /* v1: index in h of the hierarchy holding a controller, -1 */
@@ -75,7 +76,8 @@ struct cgroup_ops {
 	int (*pids)(struct cgroup *cg, pid_t **ret, size_t *ret_n, struct scow_error **err);
 	int (*kill_all)(struct cgroup *cg, struct scow_error **err);
 	int (*freeze)(struct cgroup *cg, bool frozen, struct scow_error **err);
-	/* Later: stats. */
+	int (*stats)(struct cgroup *cg, unsigned what, struct cgroup_stats *ret,
+		     struct scow_error **err);
 };
 
 extern const struct cgroup_ops cgroup_ops_v1;
@@ -145,6 +147,14 @@ int cg_wait_empty(const struct cg_layout *l, int fd, long long timeout_ms, struc
 int cg_kill_loop(struct cgroup *cg, int procs_fd,
 		 int (*freeze)(struct cgroup *cg, bool frozen, struct scow_error **err),
 		 struct scow_error **err);
+
+/* Parsing helpers shared by the drivers' stats (stats.c). */
+/* A file holding one number ("max" or a v1 "unlimited" value: *ret = 0). */
+int cg_read_u64(int dirfd, const char *file, uint64_t *ret, struct scow_error **err);
+/* Sums "MAJ:MIN Read N" / "MAJ:MIN Write N" lines (v1 blkio) or
+ * "MAJ:MIN rbytes=N wbytes=N ..." lines (v2 io.stat). */
+void cg_sum_blkio_v1(const char *text, uint64_t *read, uint64_t *write);
+void cg_sum_io_stat_v2(const char *text, uint64_t *read, uint64_t *write);
 
 /* Time bounds. */
 #define CG_FREEZE_TIMEOUT_MS 5000

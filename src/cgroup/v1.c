@@ -143,6 +143,33 @@ static int v1_set_memory(struct cgroup *cg, const struct cgroup_limits *lim, str
 	if (lim->memory_reservation != CGROUP_UNSET &&
 	    write_i64(cg, fd, "memory.soft_limit_in_bytes", lim->memory_reservation, err) < 0)
 		return -1;
+	if (lim->oom_kill_disable >= 0 &&
+	    cg_write_str(cg->layout, fd, "memory.oom_control", lim->oom_kill_disable ? "1" : "0",
+			 err) < 0)
+		return -1;
+	return 0;
+}
+
+static const char *const v1_throttle_files[] = {
+	[CG_READ_BPS] = "blkio.throttle.read_bps_device",
+	[CG_WRITE_BPS] = "blkio.throttle.write_bps_device",
+	[CG_READ_IOPS] = "blkio.throttle.read_iops_device",
+	[CG_WRITE_IOPS] = "blkio.throttle.write_iops_device",
+};
+
+/* One "MAJ:MIN RATE" line per write(); in a fake tree each file keeps the
+ * last line written to it. */
+static int v1_set_throttle(struct cgroup *cg, int fd, const struct cgroup_limits *lim,
+			   struct scow_error **err)
+{
+	for (size_t i = 0; i < lim->n_throttle; i++) {
+		const struct cgroup_throttle *t = &lim->throttle[i];
+		char line[96];
+		int len = snprintf(line, sizeof(line), "%ld:%ld %llu", t->major, t->minor,
+				   (unsigned long long)t->rate);
+		if (cg_write(cg->layout, fd, v1_throttle_files[t->kind], line, (size_t)len, err) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -150,7 +177,8 @@ static int v1_set_limits(struct cgroup *cg, const struct cgroup_limits *lim, str
 {
 	struct cg_layout *l = cg->layout;
 	int fd;
-	if ((lim->memory != CGROUP_UNSET || lim->memory_reservation != CGROUP_UNSET) &&
+	if ((lim->memory != CGROUP_UNSET || lim->memory_reservation != CGROUP_UNSET ||
+	     lim->oom_kill_disable >= 0) &&
 	    v1_set_memory(cg, lim, err) < 0)
 		return -1;
 	if (lim->cpu_shares != CGROUP_UNSET || lim->cpu_period != CGROUP_UNSET ||
@@ -202,6 +230,68 @@ static int v1_set_limits(struct cgroup *cg, const struct cgroup_limits *lim, str
 				return -1;
 			}
 		}
+	}
+	if (lim->n_throttle) {
+		if ((fd = need_fd(cg, CG_BLKIO, err)) < 0 || v1_set_throttle(cg, fd, lim, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A missing file is a missing figure, not an error (a fake tree, an old
+ * kernel). */
+static bool gone(struct scow_error **err)
+{
+	if ((*err)->errnum != ENOENT)
+		return false;
+	error_freep(err);
+	return true;
+}
+
+static int v1_stats(struct cgroup *cg, unsigned what, struct cgroup_stats *st,
+                     struct scow_error **err)
+{
+	int fd;
+	if ((what & CGROUP_STATS_CPU) && (fd = cg_ctrl_fd(cg, CG_CPUACCT)) >= 0) {
+		if (cg_read_u64(fd, "cpuacct.usage", &st->cpu_ns, err) == 0)
+			st->has_cpu = true;
+		else if (!gone(err))
+			return -1;
+	}
+	if ((what & CGROUP_STATS_MEMORY) && (fd = cg_ctrl_fd(cg, CG_MEMORY)) >= 0) {
+		char buf[8192];
+		long long inactive = 0;
+		if (cg_read_u64(fd, "memory.usage_in_bytes", &st->mem_usage, err) < 0 ||
+		    cg_read_u64(fd, "memory.limit_in_bytes", &st->mem_limit, err) < 0) {
+			if (!gone(err))
+				return -1;
+		} else {
+			st->has_mem = true;
+			if (cg_read(fd, "memory.stat", buf, sizeof(buf), err) < 0) {
+				if (!gone(err))
+					return -1;
+			} else if (cg_keyed_value(buf, "total_inactive_file", &inactive) &&
+				   inactive > 0 && (uint64_t)inactive < st->mem_usage) {
+				st->mem_usage -= (uint64_t)inactive;
+			}
+		}
+	}
+	if ((what & CGROUP_STATS_BLKIO) && (fd = cg_ctrl_fd(cg, CG_BLKIO)) >= 0) {
+		_cleanup_free_ char *text = NULL;
+		if (cg_read_all(fd, "blkio.throttle.io_service_bytes_recursive", &text, NULL, err) <
+		    0) {
+			if (!gone(err))
+				return -1;
+		} else {
+			cg_sum_blkio_v1(text, &st->blk_read, &st->blk_write);
+			st->has_blkio = true;
+		}
+	}
+	if ((what & CGROUP_STATS_PIDS) && (fd = cg_ctrl_fd(cg, CG_PIDS)) >= 0) {
+		if (cg_read_u64(fd, "pids.current", &st->pids, err) == 0)
+			st->has_pids = true;
+		else if (!gone(err))
+			return -1;
 	}
 	return 0;
 }
@@ -297,6 +387,7 @@ const struct cgroup_ops cgroup_ops_v1 = {
 	.pids = v1_pids,
 	.kill_all = v1_kill_all,
 	.freeze = v1_freeze,
+	.stats = v1_stats,
 };
 
 /* Hybrid differs only in data: the layout holds the v2 hierarchy too, and
@@ -311,4 +402,5 @@ const struct cgroup_ops cgroup_ops_hybrid = {
 	.pids = v1_pids,
 	.kill_all = v1_kill_all,
 	.freeze = v1_freeze,
+	.stats = v1_stats,
 };

@@ -434,10 +434,91 @@ static int v2_set_limits(struct cgroup *cg, const struct cgroup_limits *lim, str
 				return -1;
 		}
 	}
+	/* io.max takes "MAJ:MIN key=value" lines, one per write; 0 in
+	 * Docker's terms (no limit) is "max". */
+	static const char *const keys[] = {[CG_READ_BPS] = "rbps", [CG_WRITE_BPS] = "wbps",
+					   [CG_READ_IOPS] = "riops", [CG_WRITE_IOPS] = "wiops"};
+	for (size_t i = 0; i < lim->n_throttle; i++) {
+		const struct cgroup_throttle *t = &lim->throttle[i];
+		char line[96];
+		if (t->rate)
+			snprintf(line, sizeof(line), "%ld:%ld %s=%llu", t->major, t->minor,
+				 keys[t->kind], (unsigned long long)t->rate);
+		else
+			snprintf(line, sizeof(line), "%ld:%ld %s=max", t->major, t->minor,
+				 keys[t->kind]);
+		if (v2_write(cg, "io.max", line, err) < 0)
+			return -1;
+	}
+	/* v2 has no switch for the OOM killer (Docker drops the option
+	 * there with a warning at create time). */
+	if (lim->oom_kill_disable == 1)
+		log_warn("cgroup v2 cannot disable the OOM killer; --oom-kill-disable ignored");
 	return 0;
 }
 
 /* --- state ------------------------------------------------------------------ */
+
+/* A missing file is a missing figure (controller not enabled), not an error. */
+static bool gone(struct scow_error **err)
+{
+	if ((*err)->errnum != ENOENT)
+		return false;
+	error_freep(err);
+	return true;
+}
+
+static int v2_stats(struct cgroup *cg, unsigned what, struct cgroup_stats *st,
+                     struct scow_error **err)
+{
+	int fd = v2_hier(cg)->fd;
+	char buf[8192];
+	long long v = 0;
+	if (fd < 0)
+		return error_set(err, ENOENT, "the cgroup has no directory left");
+	if (!(what & CGROUP_STATS_CPU)) {
+		/* not asked */
+	} else if (cg_read(fd, "cpu.stat", buf, sizeof(buf), err) < 0) {
+		if (!gone(err))
+			return -1;
+	} else if (cg_keyed_value(buf, "usage_usec", &v) && v >= 0) {
+		st->cpu_ns = (uint64_t)v * 1000;
+		st->has_cpu = true;
+	}
+	if (!(what & CGROUP_STATS_MEMORY)) {
+		/* not asked */
+	} else if (cg_read_u64(fd, "memory.current", &st->mem_usage, err) < 0 ||
+		   cg_read_u64(fd, "memory.max", &st->mem_limit, err) < 0) {
+		if (!gone(err))
+			return -1;
+	} else {
+		st->has_mem = true;
+		if (cg_read(fd, "memory.stat", buf, sizeof(buf), err) < 0) {
+			if (!gone(err))
+				return -1;
+		} else if (cg_keyed_value(buf, "inactive_file", &v) && v > 0 &&
+			   (uint64_t)v < st->mem_usage) {
+			st->mem_usage -= (uint64_t)v;
+		}
+	}
+	_cleanup_free_ char *io = NULL;
+	if (!(what & CGROUP_STATS_BLKIO)) {
+		/* not asked */
+	} else if (cg_read_all(fd, "io.stat", &io, NULL, err) < 0) {
+		if (!gone(err))
+			return -1;
+	} else {
+		cg_sum_io_stat_v2(io, &st->blk_read, &st->blk_write);
+		st->has_blkio = true;
+	}
+	if (!(what & CGROUP_STATS_PIDS))
+		return 0;
+	if (cg_read_u64(fd, "pids.current", &st->pids, err) == 0)
+		st->has_pids = true;
+	else if (!gone(err))
+		return -1;
+	return 0;
+}
 
 static int v2_oom_killed(struct cgroup *cg, bool *ret, struct scow_error **err)
 {
@@ -535,4 +616,5 @@ const struct cgroup_ops cgroup_ops_v2 = {
 	.pids = v2_pids,
 	.kill_all = v2_kill_all,
 	.freeze = v2_freeze,
+	.stats = v2_stats,
 };

@@ -67,5 +67,9 @@ CMD_DECL(cmd_network_connect);
 CMD_DECL(cmd_network_disconnect);
 CMD_DECL(cmd_top);
 CMD_DECL(cmd_diff);
+CMD_DECL(cmd_stats);
+CMD_DECL(cmd_pause);
+CMD_DECL(cmd_unpause);
+CMD_DECL(cmd_update);
 /* restart takes stop's options */
 int cmd_restart(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err);

@@ -891,6 +891,8 @@ static int config_host(const struct opts *o, json_t *host, json_t *scow, struct 
 	for (size_t i = 0; i < n; i++)
 		if (parse_sysctl(v[i], strcmp(net, "host") == 0, sc, err) < 0)
 			return -1;
+	if (container_limits_config(o, host, err) < 0) /* container_limits.c */
+		return -1;
 	json_object_set_new(host, "RestartPolicy",
 			    json_pack("{ss si}", "Name", "no", "MaximumRetryCount", 0));
 	return parse_security_opts(o, host, scow, err) < 0 || parse_log(o, host, err) < 0 ? -1 : 0;

@@ -103,8 +103,9 @@ int container_stop(struct container_store *cs, const char *id, int timeout, int 
 	int last = sig;
 	if (pfd >= 0) {
 		syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0);
-		/* A paused container cannot act on anything but SIGKILL. */
-		bool paused = c.status == CTR_PAUSED;
+		/* A paused container is thawed to act on the signal; if that
+		 * fails it gets SIGKILL at once (v2 kills frozen tasks). */
+		bool paused = c.status == CTR_PAUSED && container_thaw(cs, id) < 0;
 		if (paused || !wait_pidfd(pfd, timeout * 1000)) {
 			last = SIGKILL;
 			syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
@@ -212,6 +213,8 @@ static int kill_one(struct container_store *cs, const char *ref, const struct op
 			pidfd_open_checked(pid, (uint64_t)json_get_int(c.runtime, "PidStart", 0));
 		if (pfd < 0 || syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0) < 0)
 			r = error_errno(err, "Cannot kill container: %s", ref);
+		else if (c.status == CTR_PAUSED && sig == SIGKILL)
+			container_thaw(cs, c.id); /* so that the SIGKILL takes effect */
 	}
 	container_release(&c);
 	return r;

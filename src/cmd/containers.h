@@ -15,3 +15,6 @@ int cmd_load_container(struct container_store *cs, const char *ref, bool lock,
  * recorded. Works without a supervisor. */
 int container_stop(struct container_store *cs, const char *id, int timeout, int sig,
 		   struct scow_error **err);
+/* Thaws a paused container and records it running (pause.c); 0 if it was
+ * not paused. A frozen process acts on no signal, on v1 not even SIGKILL. */
+int container_thaw(struct container_store *cs, const char *id);

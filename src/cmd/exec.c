@@ -260,7 +260,7 @@ static int exec_container(struct scow_ctx *ctx, struct container_store *cs, stru
 		.pid = (pid_t)json_get_int(c->runtime, "Pid", 0),
 		.start_time = (uint64_t)json_get_int(c->runtime, "PidStart", 0),
 		.cgroup_path = json_get_str(c->runtime, "CgroupPath"),
-		.cgroupns = st.spec.cgroup_v2,
+		.cgroupns = st.spec.new_cgroupns,
 	};
 	sigset_t set, old;
 	sigemptyset(&set);

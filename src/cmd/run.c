@@ -333,6 +333,8 @@ int container_start(struct scow_ctx *ctx, struct container_store *cs, const char
 		.foreground = so->foreground, .attach_stdin = so->attach_stdin,
 		.attach_stdout = so->attach_stdout, .attach_stderr = so->attach_stderr,
 		.devices = st.rules, .n_devices = st.n_rules, .detach_keys = so->detach_keys,
+		.cgroup_parent = st.cgroup_parent, .limits = st.limits.any ? &st.limits.l : NULL,
+		.oom_score_adj = st.limits.oom_score_adj,
 	};
 	int lock = r < 0 ? -1 : take_supervisor_lock(cs, id, err);
 	if (r < 0 || lock < 0 || log_options(config, &sup, err) < 0) {

@@ -10,6 +10,17 @@
 #include "ns/spawn.h"
 #include "state/container.h"
 
+/* Resource limits (container_limits.c): the cgroup limits a HostConfig asks
+ * for (only those set), for the supervisor to write before the container's
+ * first process runs; oom_score_adj 0 leaves the inherited value. */
+struct limits_spec {
+	struct cgroup_limits l;
+	bool any; /* something to write */
+	int oom_score_adj;
+	struct cgroup_throttle *throttle;
+	char *cpus, *mems;
+};
+
 /* A container's spawn spec and everything it points to. */
 struct spec_store {
 	struct spawn_spec spec;
@@ -17,6 +28,7 @@ struct spec_store {
 	struct cgroup_device_rule *rules;
 	size_t n_rules;
 	char *cgroup_parent;
+	struct limits_spec limits;
 };
 
 /* The spec of a container's first process from its record. */
@@ -30,6 +42,26 @@ void spec_store_release(struct spec_store *st);
 int container_config_build(struct scow_ctx *ctx, const struct opts *o, struct image_store *s,
 			   const char *image_id, const char *image_name, json_t **ret,
 			   struct scow_error **err);
+
+/* Resource limits (container_limits.c). */
+/* run/create: the limit options (-m, --cpus, --pids-limit, --device-*-bps,
+ * --device-cgroup-rule, --cgroupns, --cgroup-parent, ...) checked with
+ * Docker's rules and stored in HostConfig under Docker's names and units. */
+int container_limits_config(const struct opts *o, json_t *host, struct scow_error **err);
+/* start: HostConfig -> struct limits_spec (device throttles resolved to
+ * MAJ:MIN now). */
+int container_limits_spec(json_t *host, struct limits_spec *ret, struct scow_error **err);
+void limits_spec_release(struct limits_spec *ls);
+/* Appends HostConfig.DeviceCgroupRules to rules (reallocated). */
+int container_limits_rules(json_t *host, struct cgroup_device_rule **rules, size_t *n,
+			   struct scow_error **err);
+/* update: the options' syntax and value checks (before any container). */
+int container_limits_update_check(const struct opts *o, struct scow_error **err);
+/* update: applies the options to host (a container's HostConfig) with
+ * Docker's update rules; ret: only the limits that change, to write to the
+ * cgroup of a running container. */
+int container_limits_update(const struct opts *o, json_t *host, struct limits_spec *ret,
+			    struct scow_error **err);
 
 /* Resolves (pulling per --pull) the image for run/create. */
 int run_resolve_image(struct scow_ctx *ctx, const struct opts *o, const char *name,

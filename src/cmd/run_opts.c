@@ -3,10 +3,34 @@
 
 #define RUN_CREATE_OPTS                                                                            \
 	{"attach", 'a', OPT_LIST, "list", "Attach to STDIN, STDOUT or STDERR", NULL},              \
+	{"blkio-weight", 0, OPT_VALUE, "uint16",                                                  \
+	 "Block IO (relative weight), between 10 and 1000, or 0 to disable", "0"},                \
 	{"cap-add", 0, OPT_LIST, "list", "Add Linux capabilities", NULL},                         \
 	{"cap-drop", 0, OPT_LIST, "list", "Drop Linux capabilities", NULL},                       \
+	{"cgroup-parent", 0, OPT_VALUE, "string", "Optional parent cgroup for the container", NULL}, \
+	{"cgroupns", 0, OPT_VALUE, "string", "Cgroup namespace to use (host|private)", NULL},      \
 	{"cidfile", 0, OPT_VALUE, "string", "Write the container ID to the file", NULL},           \
+	{"cpu-period", 0, OPT_VALUE, "int", "Limit CPU CFS (Completely Fair Scheduler) period",    \
+	 NULL},                                                                                    \
+	{"cpu-quota", 0, OPT_VALUE, "int", "Limit CPU CFS (Completely Fair Scheduler) quota",      \
+	 NULL},                                                                                    \
+	{"cpu-shares", 'c', OPT_VALUE, "int", "CPU shares (relative weight)", NULL},               \
+	{"cpus", 0, OPT_VALUE, "decimal", "Number of CPUs", NULL},                                 \
+	{"cpuset-cpus", 0, OPT_VALUE, "string", "CPUs in which to allow execution (0-3, 0,1)",     \
+	 NULL},                                                                                    \
+	{"cpuset-mems", 0, OPT_VALUE, "string", "MEMs in which to allow execution (0-3, 0,1)",     \
+	 NULL},                                                                                    \
 	{"device", 0, OPT_LIST, "list", "Add a host device to the container", NULL},              \
+	{"device-cgroup-rule", 0, OPT_LIST, "list", "Add a rule to the cgroup allowed devices list", \
+	 NULL},                                                                                    \
+	{"device-read-bps", 0, OPT_LIST, "list",                                                  \
+	 "Limit read rate (bytes per second) from a device", "[]"},                               \
+	{"device-read-iops", 0, OPT_LIST, "list", "Limit read rate (IO per second) from a device", \
+	 "[]"},                                                                                    \
+	{"device-write-bps", 0, OPT_LIST, "list",                                                 \
+	 "Limit write rate (bytes per second) to a device", "[]"},                                \
+	{"device-write-iops", 0, OPT_LIST, "list", "Limit write rate (IO per second) to a device", \
+	 "[]"},                                                                                    \
 	{"domainname", 0, OPT_VALUE, "string", "Container NIS domain name", NULL},                 \
 	{"entrypoint", 0, OPT_VALUE, "string", "Overwrite the default ENTRYPOINT of the image",    \
 	 NULL},                                                                                    \
@@ -22,11 +46,20 @@
 	{"log-driver", 0, OPT_VALUE, "string", "Logging driver for the container (json-file, none)", \
 	 NULL},                                                                                    \
 	{"log-opt", 0, OPT_LIST, "list", "Log driver options (max-size, max-file)", NULL},        \
+	{"memory", 'm', OPT_VALUE, "bytes", "Memory limit", NULL},                                \
+	{"memory-reservation", 0, OPT_VALUE, "bytes", "Memory soft limit", NULL},                 \
+	{"memory-swap", 0, OPT_VALUE, "bytes",                                                    \
+	 "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", NULL},            \
 	{"mount", 0, OPT_LIST, "mount", "Attach a filesystem mount to the container", NULL},      \
 	{"name", 0, OPT_VALUE, "string", "Assign a name to the container", NULL},                  \
 	{"network", 0, OPT_VALUE, "network", "Connect a container to a network (none, host)",     \
 	 NULL},                                                                                    \
 	{"net", 0, OPT_VALUE, "network", "Connect a container to a network (alias of --network)", \
+	 NULL},                                                                                    \
+	{"oom-kill-disable", 0, OPT_BOOL, NULL, "Disable OOM Killer", NULL},                      \
+	{"oom-score-adj", 0, OPT_VALUE, "int", "Tune host's OOM preferences (-1000 to 1000)",      \
+	 NULL},                                                                                    \
+	{"pids-limit", 0, OPT_VALUE, "int", "Tune container pids limit (set -1 for unlimited)",    \
 	 NULL},                                                                                    \
 	{"platform", 0, OPT_VALUE, "string", "Set platform if server is multi-platform capable",   \
 	 NULL},                                                                                    \

@@ -39,6 +39,7 @@ void spec_store_release(struct spec_store *st)
 	seccomp_bpf_release(&st->seccomp);
 	free(st->rules);
 	free(st->cgroup_parent);
+	limits_spec_release(&st->limits);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -298,12 +299,23 @@ int spec_build(struct container_store *cs, struct image_store *is, json_t *confi
 	    spec_process(cs->root, config, st, err) < 0 || spec_mounts(cs->root, scow, &st->spec, err) < 0)
 		return -1;
 	spec_devices(scow, st);
+	/* Limits, --device-cgroup-rule, --cgroup-parent (container_limits.c). */
+	json_t *host = json_get_obj(config, "HostConfig");
+	if (container_limits_rules(host, &st->rules, &st->n_rules, err) < 0 ||
+	    container_limits_spec(host, &st->limits, err) < 0)
+		return -1;
+	const char *parent = json_get_str(host, "CgroupParent");
+	if (parent && *parent)
+		st->cgroup_parent = xstrdup(parent);
 	enum cgroup_mode mode;
 	_cleanup_error_ struct scow_error *e = NULL;
 	if (cgroup_detect(NULL, &mode, &e) == 0 && mode == CGROUP_V2) {
 		st->spec.cgroup_v2 = true;
 		st->spec.new_cgroupns = true;
 	}
+	const char *ns = json_get_str(host, "CgroupnsMode");
+	if (ns && *ns)
+		st->spec.new_cgroupns = strcmp(ns, "private") == 0;
 	st->spec.rootless = geteuid() != 0;
 	st->spec.overlay_userxattr = st->spec.rootless;
 	return 0;

@@ -441,6 +441,10 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *c)
 		_exit(1);
 	log_trace("child: got final go");
 	close(c->sync_rd);
+	/* v1 --cgroupns private: rooted where the parent has just attached us
+	 * (a namespace made at clone would be rooted at the supervisor's). */
+	if (!e && spec->new_cgroupns && !spec->cgroup_v2 && unshare(CLONE_NEWCGROUP) < 0)
+		error_errno(&e, "cgroup namespace");
 	char **env = strv_copy(spec->env);
 	if (!e)
 		proc_become_user(spec, &env, &e);
@@ -497,7 +501,7 @@ int ns_spawn(const struct spawn_spec *spec, const struct spawn_stdio *io,
 	uint64_t flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_PIDFD;
 	if (spec->net != NET_HOST)
 		flags |= CLONE_NEWNET;
-	if (spec->new_cgroupns)
+	if (spec->new_cgroupns && spec->cgroup_v2)
 		flags |= CLONE_NEWCGROUP;
 	int pidfd = -1;
 	struct clone_args args = {.flags = flags, .pidfd = (uint64_t)(uintptr_t)&pidfd,

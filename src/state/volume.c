@@ -90,9 +90,10 @@ int volume_create(const char *root, const char *name, json_t *labels, json_t *op
 	time_now_rfc3339(now, sizeof(now));
 	_cleanup_free_ char *mp = volume_data_path(root, name);
 	_cleanup_json_ json_t *j = json_pack(
-		"{ss ss ss ss sO sO ss sb}", "Name", name, "Driver", "local", "Mountpoint", mp,
-		"CreatedAt", now, "Labels", labels ? labels : json_object(), "Options",
-		options ? options : json_object(), "Scope", "local", "Anonymous", anonymous);
+		"{ss ss ss ss so so ss sb}", "Name", name, "Driver", "local", "Mountpoint", mp,
+		"CreatedAt", now, "Labels", labels ? json_incref(labels) : json_object(), "Options",
+		options ? json_incref(options) : json_object(), "Scope", "local", "Anonymous",
+		anonymous);
 	if (json_save_at(vfd, "volume.json", j, err) < 0)
 		return -1;
 	*ret_name = xstrdup(name);

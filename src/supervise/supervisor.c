@@ -117,9 +117,29 @@ static void stdio_to_null(const bool keep[3]);
 
 /* ---- start ------------------------------------------------------------------------ */
 
+/* --oom-score-adj: set on the container's first process before it runs
+ * anything; everything it starts inherits it. */
+static int set_oom_score_adj(pid_t pid, int adj, struct scow_error **err)
+{
+	char path[64], val[16];
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
+	int len = snprintf(val, sizeof(val), "%d", adj);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, val, (size_t)len) != len)
+		return error_errno(err, "set oom_score_adj %d", adj);
+	return 0;
+}
+
+/* While the child sets up its root file system (it runs nothing of the
+ * image's until this returns): the limits, written to the still empty
+ * cgroup (no reclaim to wait for), then the membership. */
 static int prepare_child(void *opaque, pid_t pid, struct scow_error **err)
 {
 	struct sup *s = opaque;
+	if (s->o->oom_score_adj && set_oom_score_adj(pid, s->o->oom_score_adj, err) < 0)
+		return -1;
+	if (s->cg && s->o->limits && cgroup_set_limits(s->cg, s->o->limits, err) < 0)
+		return -1;
 	return s->cg ? cgroup_attach(s->cg, pid, err) : 0;
 }
 
@@ -132,8 +152,6 @@ static int setup_cgroup(struct sup *s, struct scow_error **err)
 	strv_free(o->spec->cgroup_dirs);
 	o->spec->cgroup_dirs = cgroup_v1_view(s->cg);
 	if (cgroup_set_devices(s->cg, o->spec->privileged, o->devices, o->n_devices, err) < 0)
-		return -1;
-	if (o->limits && cgroup_set_limits(s->cg, o->limits, err) < 0)
 		return -1;
 	return 0;
 }

@@ -47,6 +47,7 @@ struct supervisor_opts {
 	const struct cgroup_device_rule *devices;
 	size_t n_devices;
 	const struct cgroup_limits *limits; /* NULL: none */
+	int oom_score_adj;		    /* written for the container's process; 0: inherited */
 	const char *detach_keys; /* for the foreground client with a tty; NULL: default */
 	bool log_none;
 	uint64_t log_max_size;
