@@ -18,3 +18,5 @@ int container_stop(struct container_store *cs, const char *id, int timeout, int 
 /* Thaws a paused container and records it running (pause.c); 0 if it was
  * not paused. A frozen process acts on no signal, on v1 not even SIGKILL. */
 int container_thaw(struct container_store *cs, const char *id);
+/* Freezes a running container and records it paused (pause.c). */
+int container_freeze(struct container_store *cs, const char *id, struct scow_error **err);

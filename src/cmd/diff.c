@@ -47,6 +47,7 @@
 
 #include "cmd/containers.h"
 #include "layers/store.h"
+#include "layers/upper.h"
 #include "util/cleanup.h"
 #include "util/digest.h"
 #include "util/fs.h"
@@ -168,24 +169,16 @@ static bool same_time(const struct timespec *a, const struct timespec *b)
 }
 
 /* Mount points scow makes in the upper dir that Docker keeps in its init
- * layer: never reported. */
+ * layer: never reported (layers/upper.h). */
 static bool hidden_file(const struct walk *w, const char *name)
 {
-	return strcmp(wpath(w), "/etc") == 0 &&
-	       (strcmp(name, "hosts") == 0 || strcmp(name, "hostname") == 0 ||
-		strcmp(name, "resolv.conf") == 0);
+	return layers_upper_stub_file(wpath(w), name);
 }
 
 /* Directories scow makes or changes for its mount points (see above). */
 static bool setup_dir(const struct walk *w, const char *name)
 {
-	static const char *const dirs[] = {"dev", "etc", "proc", "sys"};
-	if (w->path.len)
-		return false;
-	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
-		if (strcmp(name, dirs[i]) == 0)
-			return true;
-	return false;
+	return layers_upper_setup_dir(wpath(w), name);
 }
 
 static int classify(const struct walk *w, int dirfd, const struct view *v, struct entry *e,

@@ -35,6 +35,17 @@ static int set_frozen(struct container_store *cs, struct container *c, bool froz
 	return 0;
 }
 
+int container_freeze(struct container_store *cs, const char *id, struct scow_error **err)
+{
+	struct container c;
+	if (container_load(cs, id, true, &c, err) < 0)
+		return -1;
+	int r = c.status == CTR_RUNNING ? set_frozen(cs, &c, true, err)
+					: error_set(err, EINVAL, "Container %s is not running", id);
+	container_release(&c);
+	return r;
+}
+
 int container_thaw(struct container_store *cs, const char *id)
 {
 	struct container c;

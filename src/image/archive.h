@@ -81,3 +81,27 @@ void load_result_release(struct load_result *r);
  * OCI layout directory. */
 int image_load(struct image_store *s, int in_fd, int dir_fd, struct load_result *ret,
 	       struct scow_error **err);
+
+/* One layer from a stream, for import and commit: the bytes (a tar, or a
+ * gzip- or zstd-compressed tar) are hashed, inflated and extracted as they
+ * come, through the same verified extraction as the layers of a loaded
+ * archive, into a staging directory of the layer store, and the layer's
+ * tar-split is recorded (so push and save give the same tar back and the
+ * diff_id stays). The caller holds image_store_gc_guard() from before
+ * the start until the image that uses the layer is committed. */
+struct layer_import;
+int layer_import_start(struct image_store *s, struct layer_import **ret, struct scow_error **err);
+/* The next bytes. -1 once the layer can no longer be made (corrupt data,
+ * an extraction error): the caller may stop; finish says why. */
+int layer_import_feed(struct layer_import *li, const void *buf, size_t len);
+/* The end of the stream: ret gets diff_id, digest (of the bytes fed if
+ * compressed, else the diff_id), media type and sizes; or the reason the
+ * stream is no layer tar. */
+int layer_import_finish(struct layer_import *li, struct layer_info *ret, struct scow_error **err);
+/* Puts the finished layer into the store on top of parent (a chain id, ""
+ * for a base layer); sets info->chain_id and info->parent. A layer that
+ * exists already is kept and the staged copy dropped. */
+int layer_import_commit(struct layer_import *li, const char *parent, struct layer_info *info,
+			struct scow_error **err);
+/* Drops what was not committed (NULL is fine). */
+void layer_import_free(struct layer_import *li);

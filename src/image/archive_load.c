@@ -348,6 +348,87 @@ static void ingest_release(struct ingest *ig)
 	error_free(ig->ferr);
 }
 
+/* ---- one layer from a stream: import, commit (archive.h) -------------------------------- */
+
+struct layer_import {
+	struct loader ld;
+	struct entry e;
+	struct ingest ig;
+	bool started, finished;
+};
+
+int layer_import_start(struct image_store *s, struct layer_import **ret, struct scow_error **err)
+{
+	if (lazy_archive_load(err) < 0 || lazy_crypto_load(err) < 0 || lazy_isal_load(err) < 0 ||
+	    lazy_zstd_load(err) < 0)
+		return -1;
+	struct layer_import *li = xcalloc(1, sizeof(*li));
+	li->ld.s = s;
+	li->started = true;
+	if (ingest_start(&li->ig, &li->ld, &li->e, err) < 0) {
+		layer_import_free(li);
+		return -1;
+	}
+	*ret = li;
+	return 0;
+}
+
+int layer_import_feed(struct layer_import *li, const void *buf, size_t len)
+{
+	ingest_feed(&li->ig, buf, len);
+	return li->ig.failed ? -1 : 0;
+}
+
+int layer_import_finish(struct layer_import *li, struct layer_info *ret, struct scow_error **err)
+{
+	if (!li->finished) {
+		ingest_finish(&li->ig);
+		li->finished = true;
+	}
+	struct entry *e = &li->e;
+	if (e->kind != ENT_STAGED)
+		return error_set(err, EINVAL, "not a layer tar: %s", e->why ? e->why : "?");
+	bool comp = e->format != DECOMP_NONE;
+	*ret = (struct layer_info){.compressed_size = e->size, .size = e->unpacked};
+	memcpy(ret->diff_id, e->diff_id, sizeof(ret->diff_id));
+	memcpy(ret->digest, comp ? e->digest : e->diff_id, sizeof(ret->digest));
+	snprintf(ret->media_type, sizeof(ret->media_type), "%s",
+		 comp && e->format == DECOMP_ZSTD ? MT_OCI_LAYER "+zstd"
+		 : comp			   ? MT_DOCKER_LAYER
+					   : MT_DOCKER_LAYER_TAR);
+	return 0;
+}
+
+int layer_import_commit(struct layer_import *li, const char *parent, struct layer_info *info,
+			struct scow_error **err)
+{
+	struct entry *e = &li->e;
+	if (!li->finished || e->kind != ENT_STAGED || !e->tx_open)
+		return error_set(err, EINVAL, "layer_import_commit: no staged layer");
+	snprintf(info->parent, sizeof(info->parent), "%s", parent);
+	layer_chain_id(parent, info->diff_id, info->chain_id);
+	if (layer_exists(&li->ld.s->layers, info->chain_id)) {
+		layer_tx_abort_staging(&li->ld.s->layers, &e->tx);
+		e->tx_open = false;
+		return 0;
+	}
+	bool existed;
+	e->tx_open = false; /* over, whatever the commit gives */
+	if (layer_tx_commit_as(&li->ld.s->layers, &e->tx, info->chain_id, info, &existed, err) < 0)
+		return error_wrap(err, "layer %.19s", info->diff_id);
+	return 0;
+}
+
+void layer_import_free(struct layer_import *li)
+{
+	if (!li)
+		return;
+	if (li->started)
+		ingest_release(&li->ig);
+	entry_release(&li->ld, &li->e);
+	free(li);
+}
+
 /* ---- one regular file of the archive ------------------------------------------------------ */
 
 /* Supplies the file's bytes: >0 bytes at *ret, 0 at its end, <0 error. */

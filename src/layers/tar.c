@@ -58,6 +58,8 @@ struct link {
 struct tar_ctx {
 	int root;
 	bool no_data;
+	bool (*skip)(void *opaque, const char *path);
+	void *skip_opaque;
 	struct archive *a;
 	struct archive_entry *e;
 	layers_write_fn write_fn;
@@ -520,6 +522,8 @@ static int walk(struct tar_ctx *c, struct scow_error **err)
 			return error_wrap(err, "tar \"%s\"", c->path);
 		}
 		memcpy(c->path + l->path_len, name, nlen + 1);
+		if (c->skip && c->skip(c->skip_opaque, c->path))
+			continue;
 		if (tar_entry(c, dfd, name, err) < 0)
 			return error_wrap(err, "tar \"%s\"", c->path);
 	}
@@ -585,6 +589,8 @@ int layers_tar_create(int dir_fd, layers_write_fn write_fn, void *opaque,
 	c->write_fn = write_fn;
 	c->opaque = opaque;
 	c->no_data = opts && opts->no_data;
+	c->skip = opts ? opts->skip : NULL;
+	c->skip_opaque = opts ? opts->skip_opaque : NULL;
 	c->out = xmalloc(OUT_BUF);
 	c->rbuf = c->no_data ? NULL : xmalloc(READ_BUF);
 	int r = c->root < 0 ? error_errno(err, "open layer directory") : tar_run(c, err);

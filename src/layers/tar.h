@@ -50,6 +50,11 @@ struct layers_tar_opts {
 	/* File contents are not read: the stream has zeros where they would be.
 	 * Gives the exact size of the real stream without reading the data. */
 	bool no_data;
+	/* If not NULL, asked about every entry (its path as in the tar, e.g.
+	 * "etc/hosts"): true leaves it out, and for a directory everything
+	 * below it. Lets commit drop what scow itself made in an upper dir. */
+	bool (*skip)(void *opaque, const char *path);
+	void *skip_opaque;
 };
 
 struct layers_tar_stats {

@@ -61,3 +61,6 @@
 #define archive_entry_sparse_count (lazy_archive()->archive_entry_sparse_count)
 #define archive_write_set_format_option (lazy_archive()->archive_write_set_format_option)
 #define archive_read_data_skip (lazy_archive()->archive_read_data_skip)
+#define archive_read_support_filter_bzip2 (lazy_archive()->archive_read_support_filter_bzip2)
+#define archive_read_support_filter_xz (lazy_archive()->archive_read_support_filter_xz)
+#define archive_read_support_format_raw (lazy_archive()->archive_read_support_format_raw)

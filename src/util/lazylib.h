@@ -107,7 +107,10 @@
 	X(int, archive_entry_sparse_count, (struct archive_entry *))                               \
 	X(int, archive_write_set_format_option,                                                    \
 	  (struct archive *, const char *, const char *, const char *))                            \
-	X(int, archive_read_data_skip, (struct archive *))
+	X(int, archive_read_data_skip, (struct archive *))                                        \
+	X(int, archive_read_support_filter_bzip2, (struct archive *))                              \
+	X(int, archive_read_support_filter_xz, (struct archive *))                                 \
+	X(int, archive_read_support_format_raw, (struct archive *))
 
 #define LAZY_CRYPTO_FUNCS(X)                                                                       \
 	X(EVP_MD_CTX *, EVP_MD_CTX_new, (void))                                                    \

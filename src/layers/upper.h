@@ -1,0 +1,21 @@
+/* What scow itself puts in a container's upper dir when it starts it.
+ *
+ * Docker keeps the mount points it makes (/etc/hosts, /etc/hostname,
+ * /etc/resolv.conf, /dev, /proc, /sys) in an "init" layer below the
+ * container's own, so they are no change of the container's: diff does
+ * not show them and commit does not take them into the image. scow makes
+ * whatever the image lacks of them in the upper dir itself, so the
+ * commands that read an upper dir (diff, commit) leave them out here:
+ *  - stub files: /etc/hosts, /etc/hostname, /etc/resolv.conf in the upper
+ *    dir are always scow's (the container only ever sees the bind mounts
+ *    on top of them, so it can neither write nor remove them);
+ *  - setup dirs: /dev, /etc, /proc and /sys, which scow makes (when the
+ *    image lacks them) or touches (copy-up for a stub inside): they count
+ *    only for what else is in them, or when their mode changed.
+ * Paths: dir is the parent ("" or "/" for the root, "/etc" or "etc"). */
+#pragma once
+
+#include <stdbool.h>
+
+bool layers_upper_stub_file(const char *dir, const char *name);
+bool layers_upper_setup_dir(const char *dir, const char *name);

@@ -1,0 +1,21 @@
+/* A read-only merged view of layer directories, for reading a container's
+ * whole file system without running it (export).
+ *
+ * The overlay is made with the new mount API (fsopen/fsconfig/fsmount) and
+ * never attached: the returned fd is the root of a mount that exists
+ * nowhere in any mount table and goes away with its last fd, so neither a
+ * crash nor a kill leaves anything mounted. It has no upper or work dir,
+ * so it can be made while a container runs on the same directories: a
+ * container's upper dir can be given as the top lower layer, where its
+ * whiteouts and opaque directories work as in any layer. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "util/error.h"
+
+/* lowers: layer directories, top first, NULL-terminated; overlayfs wants at
+ * least two without an upper dir, so give an empty directory at the bottom
+ * when there is only one. userxattr: the layers use "user.overlay.*"
+ * xattrs (rootless). Returns the root's fd (O_RDONLY directory), or -1. */
+int layers_view_mount(char *const *lowers, bool userxattr, struct scow_error **err);
