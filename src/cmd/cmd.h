@@ -67,6 +67,7 @@ CMD_DECL(cmd_network_connect);
 CMD_DECL(cmd_network_disconnect);
 CMD_DECL(cmd_top);
 CMD_DECL(cmd_diff);
+CMD_DECL(cmd_port);
 CMD_DECL(cmd_export);
 CMD_DECL(cmd_import);
 CMD_DECL(cmd_commit);

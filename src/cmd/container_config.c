@@ -838,12 +838,8 @@ static void config_stdio(const struct opts *o, bool detach, json_t *cfg)
 
 static int config_host(const struct opts *o, json_t *host, json_t *scow, struct scow_error **err)
 {
-	const char *net = opt_str(o, "network") ? opt_str(o, "network") : opt_str(o, "net");
-	if (!net || !*net || strcmp(net, "default") == 0)
-		net = "default";
-	if (strcmp(net, "none") && strcmp(net, "host") && strcmp(net, "default"))
-		return error_set(err, ENOENT, "network %s not found", net);
-	json_set_str(host, "NetworkMode", net);
+	/* NetworkMode is set by container_net_config, before. */
+	const char *net = json_get_str(host, "NetworkMode");
 	bool priv = opt_bool(o, "privileged");
 	json_object_set_new(host, "Privileged", json_boolean(priv));
 	json_object_set_new(host, "AutoRemove", json_boolean(opt_bool(o, "rm")));
@@ -889,7 +885,7 @@ static int config_host(const struct opts *o, json_t *host, json_t *scow, struct 
 			return -1;
 	v = opt_list(o, "sysctl", &n);
 	for (size_t i = 0; i < n; i++)
-		if (parse_sysctl(v[i], strcmp(net, "host") == 0, sc, err) < 0)
+		if (parse_sysctl(v[i], str_eq(net, "host"), sc, err) < 0)
 			return -1;
 	if (container_limits_config(o, host, err) < 0) /* container_limits.c */
 		return -1;
@@ -933,7 +929,6 @@ int container_config_build(struct scow_ctx *ctx, const struct opts *o, struct im
 			   const char *image_id, const char *image_name, json_t **ret,
 			   struct scow_error **err)
 {
-	(void)ctx;
 	struct image img;
 	if (image_store_load(s, image_id, NULL, &img, err) < 0)
 		return -1;
@@ -954,6 +949,8 @@ int container_config_build(struct scow_ctx *ctx, const struct opts *o, struct im
 									: json_array());
 	bool detach = opt_declared(o, "detach") && opt_bool(o, "detach");
 	int r = config_process(o, img_cfg, cfg, scow, id, err);
+	if (r == 0)
+		r = container_net_config(ctx, o, img_cfg, c, err);
 	if (r == 0)
 		r = config_host(o, host, scow, err);
 	if (r == 0)

@@ -5,6 +5,7 @@
 
 #include "cmd/containers.h"
 #include "image/store.h"
+#include "net/network.h"
 #include "state/volume.h"
 #include "util/cleanup.h"
 #include "util/format.h"
@@ -59,8 +60,23 @@ static json_t *mounts_json(const char *root, json_t *scow)
 	return out;
 }
 
-static json_t *network_settings(void)
+/* A running container's live NetworkSettings (network connect/disconnect
+ * change them after the start), else the empty shape. */
+static json_t *network_settings(struct container_store *cs, const struct container *c)
 {
+	bool up = c->status == CTR_RUNNING || c->status == CTR_PAUSED;
+	if (up && json_get_obj(c->runtime, "NetworkSettings")) {
+		struct net_store ns;
+		json_t *live = NULL;
+		_cleanup_error_ struct scow_error *e = NULL;
+		if (net_store_open(cs->root, cs->runroot, &ns, &e) == 0) {
+			net_container_settings(&ns, c->id, &live, &e);
+			net_store_close(&ns);
+		}
+		if (live)
+			return live;
+		return json_incref(json_get_obj(c->runtime, "NetworkSettings"));
+	}
 	return json_pack("{ss ss sb ss si so ss sn sn ss ss ss si si ss ss so}", "Bridge", "",
 			 "SandboxID", "", "HairpinMode", 0, "LinkLocalIPv6Address", "",
 			 "LinkLocalIPv6PrefixLen", 0, "Ports", json_object(), "SandboxKey", "",
@@ -102,7 +118,8 @@ json_t *container_inspect_json(struct container_store *cs, struct image_store *i
 	json_set_str(j, "Id", c->id);
 	json_set_str(j, "Created", json_get_str(cfg, "Created"));
 	json_set_str(j, "Path", json_get_str(cfg, "Path"));
-	json_object_set(j, "Args", json_get_arr(cfg, "Args") ? json_get_arr(cfg, "Args") : json_array());
+	json_t *args = json_get_arr(cfg, "Args");
+	json_object_set_new(j, "Args", args ? json_incref(args) : json_array());
 	json_object_set_new(j, "State", state_json(c));
 	json_set_str(j, "Image", json_get_str(cfg, "Image"));
 	_cleanup_free_ char *resolv = container_path(cs, c->id, "resolv.conf");
@@ -125,7 +142,7 @@ json_t *container_inspect_json(struct container_store *cs, struct image_store *i
 	json_object_set_new(j, "GraphDriver", graph_driver(cs, is, c));
 	json_object_set_new(j, "Mounts", mounts_json(cs->root, json_get_obj(cfg, "Scow")));
 	json_object_set(j, "Config", json_get_obj(cfg, "Config"));
-	json_object_set_new(j, "NetworkSettings", network_settings());
+	json_object_set_new(j, "NetworkSettings", network_settings(cs, c));
 	return j;
 }
 

@@ -13,6 +13,7 @@
 
 #include "cmd/containers.h"
 #include "image/reference.h"
+#include "net/ports.h"
 #include "util/cleanup.h"
 #include "util/format.h"
 #include "util/fs.h"
@@ -210,12 +211,20 @@ static json_t *ps_row(struct container_store *cs, struct image_store *is,
 	json_t *v;
 	json_object_foreach(labels, k, v)
 		sb_printf(&lab, "%s%s=%s", lab.len ? "," : "", k, json_string_value(v));
+	/* Ports and networks of a running container, as its start set them. */
+	bool up = c->status == CTR_RUNNING || c->status == CTR_PAUSED;
+	json_t *ns = up ? json_get_obj(c->runtime, "NetworkSettings") : NULL;
+	_cleanup_free_ char *ports = ns ? net_ports_ps_text(json_get_obj(ns, "Ports")) : NULL;
+	_cleanup_sb_ struct strbuf nets = STRBUF_INIT;
+	json_object_foreach(json_get_obj(ns, "Networks"), k, v)
+		sb_printf(&nets, "%s%s", nets.len ? "," : "", k);
 	return json_pack("{ss ss ss ss ss ss ss ss ss ss ss ss ss}", "ID", id, "Image",
 			 image ? image : "", "Command", cmd, "CreatedAt",
 			 json_get_str(c->config, "Created") ? json_get_str(c->config, "Created") : "",
 			 "RunningFor", created_since, "Status", status, "State",
-			 container_status_name(c->status), "Ports", "", "Names", c->name, "Labels",
-			 sb_str(&lab), "Size", sz, "Mounts", "", "Networks", "");
+			 container_status_name(c->status), "Ports", ports ? ports : "", "Names",
+			 c->name, "Labels", sb_str(&lab), "Size", sz, "Mounts", "", "Networks",
+			 sb_str(&nets));
 }
 
 /* A row and when its container was created (rows are sorted newest first). */

@@ -76,55 +76,16 @@ static int write_file(int dfd, const char *name, const char *text, struct scow_e
 	return 0;
 }
 
-/* The host's resolv.conf without loopback resolvers (unreachable from a
- * private network namespace); Docker's public fallback if none is left. */
-static char *container_resolv_conf(bool host_net)
-{
-	_cleanup_free_ char *host = NULL;
-	_cleanup_error_ struct scow_error *e = NULL;
-	if (fs_read_at(AT_FDCWD, "/etc/resolv.conf", 1u << 20, &host, NULL, &e) < 0)
-		host = xstrdup("");
-	if (host_net)
-		return steal_ptr(&host);
-	_cleanup_sb_ struct strbuf sb = STRBUF_INIT;
-	bool any = false;
-	_cleanup_strv_ char **lines = strv_split(host, '\n');
-	for (size_t i = 0; lines[i]; i++) {
-		const char *l = lines[i];
-		if (str_starts_with(l, "nameserver")) {
-			const char *a = l + 10;
-			while (*a == ' ' || *a == '\t')
-				a++;
-			if (str_starts_with(a, "127.") || str_starts_with(a, "::1"))
-				continue;
-			any = true;
-		}
-		if (*l)
-			sb_printf(&sb, "%s\n", l);
-	}
-	if (!any)
-		sb_append(&sb, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
-	return sb_steal(&sb);
-}
-
-static int write_etc_files(int dfd, json_t *config, struct scow_error **err)
+static int write_etc_files(struct scow_ctx *ctx, int dfd, json_t *config,
+			   struct scow_error **err)
 {
 	json_t *cfg = json_get_obj(config, "Config");
-	bool host_net = str_eq(json_get_str(json_get_obj(config, "HostConfig"), "NetworkMode"), "host");
 	const char *hostname = json_get_str(cfg, "Hostname");
 	_cleanup_free_ char *hn = xasprintf("%s\n", hostname);
-	_cleanup_free_ char *resolv = container_resolv_conf(host_net);
-	_cleanup_free_ char *hosts = NULL, *host_hosts = NULL;
-	_cleanup_error_ struct scow_error *e = NULL;
-	if (host_net && fs_read_at(AT_FDCWD, "/etc/hosts", 1u << 20, &host_hosts, NULL, &e) == 0)
-		hosts = steal_ptr(&host_hosts);
-	else
-		hosts = xstrdup("127.0.0.1\tlocalhost\n"
-				"::1\tlocalhost ip6-localhost ip6-loopback\n"
-				"fe00::0\tip6-localnet\n"
-				"ff00::0\tip6-mcastprefix\n"
-				"ff02::1\tip6-allnodes\n"
-				"ff02::2\tip6-allrouters\n");
+	_cleanup_free_ char *resolv = container_resolv_conf(config);
+	_cleanup_free_ char *hosts = NULL;
+	if (container_hosts_file(ctx, config, &hosts, err) < 0)
+		return -1;
 	if (write_file(dfd, "hostname", hn, err) < 0 || write_file(dfd, "hosts", hosts, err) < 0 ||
 	    write_file(dfd, "resolv.conf", resolv, err) < 0)
 		return -1;
@@ -174,7 +135,7 @@ int container_create_from_opts(struct scow_ctx *ctx, const struct opts *o,
 	_cleanup_strv_ char **anonymous = NULL;
 	if (container_volumes_prepare(cs, o, config, &anonymous, err) < 0 ||
 	    container_create(cs, id, config, durable, &dfd, err) < 0 ||
-	    write_etc_files(dfd, config, err) < 0 || container_commit(cs, id, config, !name, err) < 0) {
+	    write_etc_files(ctx, dfd, config, err) < 0 || container_commit(cs, id, config, !name, err) < 0) {
 		container_abort(cs, id);
 		volume_remove_unused(cs, anonymous);
 		return -1;

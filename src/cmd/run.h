@@ -63,6 +63,15 @@ int container_limits_update_check(const struct opts *o, struct scow_error **err)
 int container_limits_update(const struct opts *o, json_t *host, struct limits_spec *ret,
 			    struct scow_error **err);
 
+/* Network options (container_net.c): --network, -p, -P, --expose, --ip,
+ * --network-alias, --mac-address, --link, --add-host, --dns* into the
+ * config c (Docker's create shape); user networks must exist. */
+int container_net_config(struct scow_ctx *ctx, const struct opts *o, json_t *img_cfg, json_t *c,
+			 struct scow_error **err);
+/* The container's /etc/resolv.conf and /etc/hosts from its config. */
+char *container_resolv_conf(json_t *config);
+int container_hosts_file(struct scow_ctx *ctx, json_t *config, char **ret, struct scow_error **err);
+
 /* Resolves (pulling per --pull) the image for run/create. */
 int run_resolve_image(struct scow_ctx *ctx, const struct opts *o, const char *name,
 		      char **ret_id, struct scow_error **err);

@@ -52,10 +52,22 @@
 	 "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", NULL},            \
 	{"mount", 0, OPT_LIST, "mount", "Attach a filesystem mount to the container", NULL},      \
 	{"name", 0, OPT_VALUE, "string", "Assign a name to the container", NULL},                  \
-	{"network", 0, OPT_VALUE, "network", "Connect a container to a network (none, host)",     \
+	{"network", 0, OPT_LIST, "network", "Connect a container to a network", NULL},             \
+	{"net", 0, OPT_LIST, "network", "Connect a container to a network (alias of --network)",   \
 	 NULL},                                                                                    \
-	{"net", 0, OPT_VALUE, "network", "Connect a container to a network (alias of --network)", \
+	{"network-alias", 0, OPT_LIST, "list", "Add network-scoped alias for the container", NULL}, \
+	{"ip", 0, OPT_VALUE, "string", "IPv4 address (e.g., 172.30.100.104)", NULL},               \
+	{"mac-address", 0, OPT_VALUE, "string", "Container MAC address (e.g., 92:d0:c6:0a:29:33)", \
 	 NULL},                                                                                    \
+	{"publish", 'p', OPT_LIST, "list", "Publish a container's port(s) to the host", NULL},     \
+	{"publish-all", 'P', OPT_BOOL, NULL, "Publish all exposed ports to random ports", NULL},   \
+	{"expose", 0, OPT_LIST, "list", "Expose a port or a range of ports", NULL},               \
+	{"link", 0, OPT_LIST, "list", "Add link to another container", NULL},                     \
+	{"add-host", 0, OPT_LIST, "list", "Add a custom host-to-IP mapping (host:ip)", NULL},      \
+	{"dns", 0, OPT_LIST, "list", "Set custom DNS servers", NULL},                             \
+	{"dns-search", 0, OPT_LIST, "list", "Set custom DNS search domains", NULL},               \
+	{"dns-option", 0, OPT_LIST, "list", "Set DNS options", NULL},                             \
+	{"dns-opt", 0, OPT_LIST, "list", "Set DNS options (alias of --dns-option)", NULL},        \
 	{"oom-kill-disable", 0, OPT_BOOL, NULL, "Disable OOM Killer", NULL},                      \
 	{"oom-score-adj", 0, OPT_VALUE, "int", "Tune host's OOM preferences (-1000 to 1000)",      \
 	 NULL},                                                                                    \

@@ -543,6 +543,13 @@ int ns_spawn(const struct spawn_spec *spec, const struct spawn_stdio *io,
 	if (r < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
+		/* A child that failed its own set-up first (prepare then failed
+		 * for want of it) has the error worth reporting. */
+		struct scow_error *child_err = NULL;
+		if (proc_wait_exec(s.exec_fd, &child_err) < 0) {
+			error_freep(err);
+			*err = child_err;
+		}
 		closep(&cons[0]);
 		s.pid = 0;
 		spawned_release(&s);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "cgroup/cgroup.h"
+#include "net/run.h"
 #include "state/volume.h"
 #include "util/cleanup.h"
 #include "util/json.h"
@@ -19,6 +20,9 @@ bool supervise_alive(const struct container *c)
 int supervise_reap_orphan(struct container_store *cs, struct container *c, int exit_code,
 			  const char *why, struct scow_error **err)
 {
+	/* The next network operation would reconcile it; do it now. */
+	if (json_get_obj(c->runtime, "NetworkSettings"))
+		net_run_teardown(cs->root, cs->runroot, c->id);
 	const char *path = json_get_str(c->runtime, "CgroupPath");
 	if (path) {
 		struct cgroup *cg = NULL;

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net/run.h"
 #include "state/volume.h"
 #include "supervise/attach_server.h"
 #include "supervise/logfile.h"
@@ -71,6 +72,7 @@ struct sup {
 	struct attach_server *as;
 	struct detach_keys keys;
 	char **anonymous_volumes; /* --rm: removed with the container */
+	json_t *net_settings;	  /* NetworkSettings once connected, else NULL */
 	bool log_failing;	  /* the last log write failed (warned once) */
 	char buf[IO_CHUNK];
 };
@@ -140,7 +142,24 @@ static int prepare_child(void *opaque, pid_t pid, struct scow_error **err)
 		return -1;
 	if (s->cg && s->o->limits && cgroup_set_limits(s->cg, s->o->limits, err) < 0)
 		return -1;
-	return s->cg ? cgroup_attach(s->cg, pid, err) : 0;
+	if (s->cg && cgroup_attach(s->cg, pid, err) < 0)
+		return -1;
+	if (!net_run_wanted(s->o->config))
+		return 0;
+	/* Its network namespace exists: connect it before it runs. */
+	const struct supervisor_opts *o = s->o;
+	_cleanup_free_ char *hosts = container_path(o->cs, o->id, "hosts");
+	return net_run_setup(o->cs->root, o->cs->runroot, o->id, o->config, hosts, pid,
+			     proc_start_time(pid), &s->net_settings, err);
+}
+
+static void teardown_network(struct sup *s)
+{
+	if (!s->net_settings)
+		return;
+	net_run_teardown(s->o->cs->root, s->o->cs->runroot, s->o->id);
+	json_decref(s->net_settings);
+	s->net_settings = NULL;
 }
 
 static int setup_cgroup(struct sup *s, struct scow_error **err)
@@ -198,6 +217,8 @@ static json_t *runtime_record(struct sup *s)
 	json_set_str(rt, "CgroupPath", s->cg ? s->cg->path : NULL);
 	json_set_str(rt, "Status", "running");
 	json_set_str(rt, "StartedAt", now);
+	if (s->net_settings)
+		json_object_set(rt, "NetworkSettings", s->net_settings);
 	return rt;
 }
 
@@ -604,6 +625,7 @@ void supervisor_main(const struct supervisor_opts *o)
 			kill(s.sp.pid, SIGKILL);
 			waitpid(s.sp.pid, NULL, 0);
 		}
+		teardown_network(&s);
 		teardown_cgroup(&s);
 		record_failure(&s, e);
 		fatal(&s, e);
@@ -619,6 +641,7 @@ void supervisor_main(const struct supervisor_opts *o)
 		attach_server_close(s.as);
 		s.as = NULL;
 	}
+	teardown_network(&s);
 	bool purge = record_exit(&s);
 	log_trace("sup: exit recorded");
 	teardown_cgroup(&s);

@@ -21,10 +21,31 @@ setup_scow() {
 	export DOCKER_CONFIG=$TEST_TMP/docker
 	export HOME=$TEST_TMP/home
 	mkdir -p "$HOME"
+	# Containers get bridge networking by default: each test has a bridge
+	# and subnets of its own, so that test files running in parallel
+	# never share a bridge or hand out the same addresses.
+	mkdir -p "$TEST_ROOT"
+	TEST_BRIDGE=st$(printf '%04x' $((RANDOM % 65536)))
+	cat >"$TEST_ROOT/network.json" <<-EOF
+		{"DefaultBridge": {"Bridge": "$TEST_BRIDGE", "Subnet": "10.$((160 + RANDOM % 40)).$((RANDOM % 256)).0/24"},
+		 "DefaultAddressPools": [{"Base": "10.$((150 + RANDOM % 10)).0.0/16", "Size": 24}]}
+	EOF
+}
+
+# Removes the test's networks: user networks, then the default bridge and
+# its nftables elements (scow keeps those between containers).
+teardown_networks() {
+	[[ -d "$TEST_ROOT/networks" ]] || return 0
+	"$SCOW" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" network prune -f >/dev/null 2>&1 || true
+	local nettest=${SCOW_NETTEST:-$SCOW_SRC/build/tests/scow-nettest}
+	if [[ -e "$TEST_ROOT/networks/bridge.json" && -x "$nettest" ]]; then
+		"$nettest" "$TEST_ROOT" "$TEST_RUNROOT" drop-default >/dev/null 2>&1 || true
+	fi
 }
 
 teardown_scow() {
 	[[ -n "${TEST_TMP:-}" && -d "$TEST_TMP" ]] || return 0
+	teardown_networks
 	local leaked
 	leaked=$(awk -v p="$TEST_TMP/" 'index($2, p) == 1 { print $2 }' /proc/self/mounts)
 	if [[ -n "$leaked" ]]; then

@@ -505,15 +505,16 @@ READONLY="/proc/bus /proc/fs /proc/irq /proc/sys /proc/sysrq-trigger"
 	assert_output_contains "host $(cut -c1-12 "$TEST_TMP/cid")"
 }
 
-@test "defaults: --network none has only lo, up; --network host shares the host netns" {
+@test "defaults: --network none has only lo, up; the default adds eth0; --network host shares the host netns" {
 	run scow run --rm --network none "$IMG" sh -c 'ip -o link | cut -d: -f2 | tr -d " "; ip -o link show lo'
 	assert_success
 	assert_equal "${lines[0]}" lo
 	assert_equal "${#lines[@]}" 2
 	assert_output_contains "UP"
-	run scow run --rm "$IMG" sh -c 'ip -o link | wc -l'
+	# the default: a private namespace on the bridge, lo and eth0
+	run scow run --rm "$IMG" sh -c 'ip -o link | cut -d: -f2 | cut -d@ -f1 | tr -d " "'
 	assert_success
-	assert_equal "$output" 1
+	assert_equal "$output" $'lo\neth0'
 	run scow run --rm --network host "$IMG" readlink /proc/self/ns/net
 	assert_success
 	assert_equal "$output" "$(readlink /proc/$$/ns/net)"
