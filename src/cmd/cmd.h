@@ -53,6 +53,7 @@ CMD_DECL(cmd_logs);
 CMD_DECL(cmd_container_inspect);
 CMD_DECL(cmd_exec);
 CMD_DECL(cmd_attach);
+CMD_DECL(cmd_cp);
 CMD_DECL(cmd_volume_create);
 CMD_DECL(cmd_volume_ls);
 CMD_DECL(cmd_volume_inspect);

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <poll.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cgroup/cgroup.h"
@@ -243,16 +244,30 @@ static void client_release(struct client *cl)
 	closep(&cl->ctl);
 }
 
-/* Held by the supervisor for its whole life: a second start sees it taken. */
+/* Held by the supervisor for its whole life: a second start sees it taken.
+ * `cp` holds it shared while it copies into or out of a stopped container:
+ * that is waited for (the container is not running meanwhile). */
 static int take_supervisor_lock(struct container_store *cs, const char *id, struct scow_error **err)
 {
 	_cleanup_close_ int dfd = container_dir_fd(cs, id, err);
 	if (dfd < 0)
 		return -1;
-	int fd = lock_acquire(dfd, "supervisor.lock", LOCK_MODE_EXCLUSIVE, true, err);
-	if (fd == -2)
-		return error_set(err, EBUSY, "container %.12s is already running", id);
-	return fd;
+	struct timespec step = {0, 20 * 1000 * 1000};
+	for (int attempt = 0;; attempt++) {
+		int fd = lock_acquire(dfd, "supervisor.lock", LOCK_MODE_EXCLUSIVE, true, err);
+		if (fd != -2)
+			return fd;
+		struct container c;
+		_cleanup_error_ struct scow_error *e = NULL;
+		bool running = container_load(cs, id, false, &c, &e) == 0 &&
+			       (c.status == CTR_RUNNING || c.status == CTR_PAUSED ||
+				c.status == CTR_RESTARTING);
+		if (!e)
+			container_release(&c);
+		if (running || attempt == 1500)
+			return error_set(err, EBUSY, "container %.12s is already running", id);
+		nanosleep(&step, NULL);
+	}
 }
 
 static int start_checks(struct container_store *cs, const char *id, json_t **ret_config,

@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
@@ -18,6 +20,27 @@
 
 static int copy_at(int src_dfd, const char *src_name, int dst_dfd, const char *dst_name,
 		   const struct fs_copy *how, int depth, struct scow_error **err);
+
+#ifndef MQUEUE_MAGIC
+#define MQUEUE_MAGIC 0x19800202
+#endif
+
+bool fs_copy_is_kernel_fs(int fd)
+{
+	static const unsigned long kernel[] = {
+		PROC_SUPER_MAGIC, SYSFS_MAGIC,	    CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC,
+		DEVPTS_SUPER_MAGIC, MQUEUE_MAGIC,   SECURITYFS_MAGIC,	DEBUGFS_MAGIC,
+		TRACEFS_MAGIC,	  BPF_FS_MAGIC,	    BINFMTFS_MAGIC,	PSTOREFS_MAGIC,
+		EFIVARFS_MAGIC,	  NSFS_MAGIC,
+	};
+	struct statfs sf;
+	if (fstatfs(fd, &sf) < 0)
+		return false;
+	for (size_t i = 0; i < sizeof(kernel) / sizeof(kernel[0]); i++)
+		if ((unsigned long)sf.f_type == kernel[i])
+			return true;
+	return false;
+}
 
 bool fs_dir_is_empty(int dir_fd)
 {
@@ -93,12 +116,32 @@ static int copy_data(int in, int out, const char *what, struct scow_error **err)
 	}
 }
 
+/* See FS_COPY_SAME_FILE. */
+static int open_source(int src_dfd, const char *src_name, const struct stat *st,
+		       const struct fs_copy *how, struct scow_error **err)
+{
+	if (!(how->flags & FS_COPY_SAME_FILE)) {
+		int fd = openat(src_dfd, src_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		return fd < 0 ? error_errno(err, "open %s", src_name) : fd;
+	}
+	_cleanup_close_ int path = openat(src_dfd, src_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct stat now;
+	if (path < 0 || fstat(path, &now) < 0)
+		return error_errno(err, "open %s", src_name);
+	if (!S_ISREG(now.st_mode) || now.st_dev != st->st_dev || now.st_ino != st->st_ino)
+		return error_set(err, EAGAIN, "%s changed while it was copied", src_name);
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", path);
+	int fd = open(proc, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? error_errno(err, "open %s", src_name) : fd;
+}
+
 static int copy_file(int src_dfd, const char *src_name, int dst_dfd, const char *dst_name,
 		     const struct stat *st, const struct fs_copy *how, struct scow_error **err)
 {
-	_cleanup_close_ int in = openat(src_dfd, src_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int in = open_source(src_dfd, src_name, st, how, err);
 	if (in < 0)
-		return error_errno(err, "open %s", src_name);
+		return -1;
 	_cleanup_close_ int out =
 		openat(dst_dfd, dst_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (out < 0)
@@ -195,7 +238,8 @@ static int copy_dir(int src_dfd, const char *src_name, int dst_dfd, const char *
 		openat(dst_dfd, dst_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (out < 0)
 		return error_errno(err, "open %s", dst_name);
-	if (copy_contents(in, out, how, depth + 1, err) < 0)
+	bool skip = (how->flags & FS_COPY_SKIP_KERNEL_FS) && fs_copy_is_kernel_fs(in);
+	if (!skip && copy_contents(in, out, how, depth + 1, err) < 0)
 		return -1;
 	/* A directory merged into keeps its own owner and mode. */
 	return exists ? 0 : finish_fd(out, st, how, dst_name, err);

@@ -13,6 +13,16 @@
 enum {
 	FS_COPY_OWNER = 1 << 0, /* keep uid/gid (else the copier's own) */
 	FS_COPY_TIMES = 1 << 1, /* keep modification times */
+	/* The source tree may be changed by someone else meanwhile (a running
+	 * container, for cp): a regular file is opened as a path first, checked
+	 * to be the file stat'ed, and only then opened for reading, so a fifo
+	 * or device node swapped in is never opened. */
+	FS_COPY_SAME_FILE = 1 << 2,
+	/* Directories on kernel file systems (proc, sysfs, cgroup, devpts,
+	 * mqueue, ...; see fs_copy_is_kernel_fs) are copied empty: what a
+	 * running container's root shows there is the kernel's, not files of
+	 * the container's (cp out of /proc/PID/root). */
+	FS_COPY_SKIP_KERNEL_FS = 1 << 3,
 };
 
 struct fs_copy {
@@ -32,5 +42,7 @@ int fs_copy_at(int src_dfd, const char *src_name, int dst_dfd, const char *dst_n
 /* Copies what is inside src_dir into dst_dir (both open directories). */
 int fs_copy_contents(int src_dir, int dst_dir, const struct fs_copy *how,
 		     struct scow_error **err);
+/* Whether fd is on one of the kernel's pseudo file systems. */
+bool fs_copy_is_kernel_fs(int fd);
 /* True when the directory has no entries (or cannot be read). */
 bool fs_dir_is_empty(int dir_fd);

@@ -24,7 +24,7 @@ setup_scow() {
 	# Containers get bridge networking by default: each test has a bridge
 	# and subnets of its own, so that test files running in parallel
 	# never share a bridge or hand out the same addresses.
-	mkdir -p "$TEST_ROOT"
+	mkdir -m 0700 -p "$TEST_ROOT"
 	TEST_BRIDGE=st$(printf '%04x' $((RANDOM % 65536)))
 	cat >"$TEST_ROOT/network.json" <<-EOF
 		{"DefaultBridge": {"Bridge": "$TEST_BRIDGE", "Subnet": "10.$((160 + RANDOM % 40)).$((RANDOM % 256)).0/24"},
