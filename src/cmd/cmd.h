@@ -76,5 +76,7 @@ CMD_DECL(cmd_stats);
 CMD_DECL(cmd_pause);
 CMD_DECL(cmd_unpause);
 CMD_DECL(cmd_update);
+CMD_DECL(cmd_build);
+CMD_DECL(cmd_builder_prune);
 /* restart takes stop's options */
 int cmd_restart(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err);
