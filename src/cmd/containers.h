@@ -20,3 +20,9 @@ int container_stop(struct container_store *cs, const char *id, int timeout, int 
 int container_thaw(struct container_store *cs, const char *id);
 /* Freezes a running container and records it paused (pause.c). */
 int container_freeze(struct container_store *cs, const char *id, struct scow_error **err);
+/* The container's layer dirs, top first (container_fs.c): its upper dir if
+ * with_upper and it was ever started, then its image's layers; an empty
+ * dir at the bottom when that makes fewer than two. */
+int container_layer_dirs(struct scow_ctx *ctx, struct container_store *cs,
+			 const struct container *c, bool with_upper, char ***ret,
+			 struct scow_error **err);

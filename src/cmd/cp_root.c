@@ -5,14 +5,12 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cmd/common.h"
 #include "cmd/containers.h"
-#include "layers/store.h"
+#include "layers/view.h"
 #include "util/cleanup.h"
 #include "util/json.h"
 #include "util/lock.h"
@@ -43,95 +41,24 @@ static int open_running(const struct container *c)
 	return openat(proc, "root", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
-/* lowerdir+ (Linux 6.8) takes one layer per call; older kernels get the
- * joined string (as ns/rootfs.c does). */
-static int add_lowers(int fs, char **lowers, struct scow_error **err)
-{
-	if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lowers[0], 0) == 0) {
-		for (size_t i = 1; lowers[i]; i++)
-			if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lowers[i], 0) < 0)
-				return error_errno(err, "overlay: layer %s", lowers[i]);
-		return 0;
-	}
-	if (errno != EINVAL)
-		return error_errno(err, "overlay: layer %s", lowers[0]);
-	_cleanup_sb_ struct strbuf sb = STRBUF_INIT;
-	for (size_t i = 0; lowers[i]; i++)
-		sb_printf(&sb, "%s%s", i ? ":" : "", lowers[i]);
-	if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", sb_str(&sb), 0) < 0)
-		return error_errno(err, "overlay: %zu layers", strv_len(lowers));
-	return 0;
-}
-
-/* The layer dirs, top first: for reading, the container's upper dir is
- * the top lower layer (its whiteouts and opaque dirs work there as in any
- * lower layer) and no upper/work dir is needed. */
-static int lower_dirs(struct scow_ctx *ctx, struct container_store *cs, const struct container *c,
-		      bool write, char ***ret, struct scow_error **err)
-{
-	struct image_store is;
-	if (cmd_open_images(ctx, &is, err) < 0)
-		return -1;
-	json_t *layers = json_get_arr(json_get_obj(c->config, "Scow"), "Layers");
-	size_t n = json_array_size(layers);
-	_cleanup_strv_ char **lowers = xcalloc(n + 3, sizeof(char *));
-	size_t k = 0;
-	if (!write)
-		lowers[k++] = container_path(cs, c->id, "upper");
-	int r = 0;
-	for (size_t i = 0; i < n && r == 0; i++) {
-		const char *chain = json_string_value(json_array_get(layers, n - 1 - i));
-		if (!chain || !layer_exists(&is.layers, chain))
-			r = error_set(err, ENOENT, "layer %.19s of the container's image is missing",
-				      chain ? chain : "?");
-		else
-			lowers[k++] = layer_diff_path(&is.layers, chain);
-	}
-	image_store_close(&is);
-	if (r < 0)
-		return -1;
-	if (n == 0) {
-		/* overlayfs needs a lower layer; an image may have none. */
-		lowers[k] = xasprintf("%s/empty", cs->root);
-		if (mkdir(lowers[k], 0755) < 0 && errno != EEXIST)
-			return error_errno(err, "create %s", lowers[k]);
-	}
-	*ret = steal_ptr(&lowers);
-	return 0;
-}
-
 /* The stopped container's overlay as a detached mount: the fd is the root
  * of a tree attached nowhere, gone when the last fd on it is closed. */
 static int mount_stopped(struct scow_ctx *ctx, struct container_store *cs,
 			 const struct container *c, bool write, struct scow_error **err)
 {
+	/* For reading, the container's upper dir is the top lower layer (its
+	 * whiteouts and opaque dirs work there as in any lower layer) and no
+	 * upper/work dir is needed. */
 	_cleanup_strv_ char **lowers = NULL;
-	if (lower_dirs(ctx, cs, c, write, &lowers, err) < 0)
+	if (container_layer_dirs(ctx, cs, c, !write, &lowers, err) < 0)
 		return -1;
-	_cleanup_close_ int fs = fsopen("overlay", FSOPEN_CLOEXEC);
-	if (fs < 0)
-		return error_errno(err, "overlay: fsopen");
-	if (fsconfig(fs, FSCONFIG_SET_STRING, "source", "overlay", 0) < 0)
-		return error_errno(err, "overlay: source");
-	if (add_lowers(fs, lowers, err) < 0)
-		return -1;
-	if (write) {
-		_cleanup_free_ char *upper = container_path(cs, c->id, "upper");
-		_cleanup_free_ char *work = container_path(cs, c->id, "work");
-		if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
-		    fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0)
-			return error_errno(err, "overlay: upper/work dirs");
-	}
-	if (ctx->rootless && fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0)
-		return error_errno(err, "overlay: userxattr");
-	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return error_errno(err, "overlay: mount");
-	int mnt = fsmount(fs, FSMOUNT_CLOEXEC, write ? 0 : MOUNT_ATTR_RDONLY);
-	if (mnt < 0)
-		return error_errno(err, "overlay: fsmount");
-	log_debug("cp: mounted the overlay of stopped container %.12s (%s)", c->id,
-		  write ? "read-write" : "read-only");
-	return mnt;
+	_cleanup_free_ char *upper = write ? container_path(cs, c->id, "upper") : NULL;
+	_cleanup_free_ char *work = write ? container_path(cs, c->id, "work") : NULL;
+	int root = layers_overlay_mount(lowers, upper, work, ctx->rootless, err);
+	if (root >= 0)
+		log_debug("cp: mounted the overlay of stopped container %.12s (%s)", c->id,
+			  write ? "read-write" : "read-only");
+	return root;
 }
 
 static int reload(struct container_store *cs, struct container *c, struct scow_error **err)

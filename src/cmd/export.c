@@ -18,11 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd/containers.h"
-#include "layers/store.h"
 #include "layers/tar.h"
 #include "layers/view.h"
 #include "util/cleanup.h"
@@ -35,48 +33,6 @@ const struct opt_def cmd_export_opts[] = {
 	{"output", 'o', OPT_VALUE, "string", "Write to a file, instead of STDOUT", NULL},
 	OPT_END,
 };
-
-/* The container's layer dirs for a read-only view, top first: its upper
- * dir (if it was ever started), then its image's layers; an empty dir at
- * the bottom when that makes fewer than two (overlayfs needs two lowers
- * without an upper). */
-static int view_lowers(struct scow_ctx *ctx, struct container_store *cs,
-		       const struct container *c, char ***ret, struct scow_error **err)
-{
-	json_t *layers = json_get_arr(json_get_obj(c->config, "Scow"), "Layers");
-	size_t n = json_array_size(layers);
-	_cleanup_strv_ char **lowers = xcalloc(n + 3, sizeof(char *));
-	size_t k = 0;
-	_cleanup_free_ char *upper = container_path(cs, c->id, "upper");
-	struct stat st;
-	int lr = lstat(upper, &st);
-	if (lr == 0 && S_ISDIR(st.st_mode))
-		lowers[k++] = steal_ptr(&upper);
-	else if (lr < 0 && errno != ENOENT) /* ENOENT: never started */
-		return error_errno(err, "the container's upper dir");
-	struct image_store is;
-	if (cmd_open_images(ctx, &is, err) < 0)
-		return -1;
-	int r = 0;
-	for (size_t i = 0; i < n && r == 0; i++) {
-		const char *chain = json_string_value(json_array_get(layers, n - 1 - i));
-		if (!chain || !layer_exists(&is.layers, chain))
-			r = error_set(err, ENOENT, "layer %.19s of the container's image is missing",
-				      chain ? chain : "?");
-		else
-			lowers[k++] = layer_diff_path(&is.layers, chain);
-	}
-	image_store_close(&is);
-	if (r < 0)
-		return -1;
-	if (k < 2) {
-		lowers[k] = xasprintf("%s/empty", cs->root);
-		if (mkdir(lowers[k], 0755) < 0 && errno != EEXIST)
-			return error_errno(err, "create %s", lowers[k]);
-	}
-	*ret = steal_ptr(&lowers);
-	return 0;
-}
 
 static int write_fd(void *opaque, const void *buf, size_t len, struct scow_error **err)
 {
@@ -127,7 +83,7 @@ int cmd_export(struct scow_ctx *ctx, const struct opts *o, struct scow_error **e
 	_cleanup_strv_ char **lowers = NULL;
 	int r = cmd_load_container(&cs, o->args[0], false, &c, err);
 	if (r == 0) {
-		r = view_lowers(ctx, &cs, &c, &lowers, err);
+		r = container_layer_dirs(ctx, &cs, &c, true, &lowers, err);
 		container_release(&c);
 	}
 	_cleanup_close_ int root = r == 0 ? layers_view_mount(lowers, ctx->rootless, err) : -1;

@@ -1,4 +1,4 @@
-/* Detached read-only overlays (see view.h). */
+/* Detached overlays of layer directories (see view.h). */
 #include "layers/view.h"
 
 #include <errno.h>
@@ -32,7 +32,8 @@ static int add_lowers(int fs, char *const *lowers, struct scow_error **err)
 	return 0;
 }
 
-int layers_view_mount(char *const *lowers, bool userxattr, struct scow_error **err)
+int layers_overlay_mount(char *const *lowers, const char *upper, const char *work,
+			 bool userxattr, struct scow_error **err)
 {
 	if (!lowers || !lowers[0])
 		return error_set(err, EINVAL, "overlay: no layers");
@@ -43,12 +44,15 @@ int layers_view_mount(char *const *lowers, bool userxattr, struct scow_error **e
 		return error_errno(err, "overlay: source");
 	if (add_lowers(fs, lowers, err) < 0)
 		return -1;
+	if (upper && (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
+		      fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0))
+		return error_errno(err, "overlay: upper dir %s", upper);
 	if (userxattr && fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0)
 		return error_errno(err, "overlay: userxattr");
 	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return error_errno(err, "overlay: mount");
-	_cleanup_close_ int mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV |
-						      MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+	unsigned attrs = MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
+	_cleanup_close_ int mnt = fsmount(fs, FSMOUNT_CLOEXEC, upper ? attrs : attrs | MOUNT_ATTR_RDONLY);
 	if (mnt < 0)
 		return error_errno(err, "overlay: fsmount");
 	/* The mount fd is O_PATH; readers want a directory they can list. */
@@ -56,4 +60,9 @@ int layers_view_mount(char *const *lowers, bool userxattr, struct scow_error **e
 	if (root < 0)
 		return error_errno(err, "overlay: open the root");
 	return root;
+}
+
+int layers_view_mount(char *const *lowers, bool userxattr, struct scow_error **err)
+{
+	return layers_overlay_mount(lowers, NULL, NULL, userxattr, err);
 }

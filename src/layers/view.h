@@ -19,3 +19,7 @@
  * when there is only one. userxattr: the layers use "user.overlay.*"
  * xattrs (rootless). Returns the root's fd (O_RDONLY directory), or -1. */
 int layers_view_mount(char *const *lowers, bool userxattr, struct scow_error **err);
+/* The same with an upper and a work dir: a writable view (cp into a
+ * stopped container). The caller makes sure no other overlay uses them. */
+int layers_overlay_mount(char *const *lowers, const char *upper, const char *work,
+			 bool userxattr, struct scow_error **err);
