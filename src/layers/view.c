@@ -9,9 +9,9 @@
 #include "util/cleanup.h"
 #include "util/strutil.h"
 
-/* lowerdir+ (Linux 6.8) takes one layer per call, so any number fits;
+/* lowerdir+ (Linux 6.8) takes one layer per call, so 128+ layers fit;
  * older kernels get the joined string, which must fit a page. */
-static int add_lowers(int fs, char *const *lowers, struct scow_error **err)
+int layers_overlay_lowers(int fs, char *const *lowers, struct scow_error **err)
 {
 	bool plus = true;
 	for (size_t i = 0; lowers[i] && plus; i++) {
@@ -42,7 +42,7 @@ int layers_overlay_mount(char *const *lowers, const char *upper, const char *wor
 		return error_errno(err, "overlay: fsopen");
 	if (fsconfig(fs, FSCONFIG_SET_STRING, "source", "overlay", 0) < 0)
 		return error_errno(err, "overlay: source");
-	if (add_lowers(fs, lowers, err) < 0)
+	if (layers_overlay_lowers(fs, lowers, err) < 0)
 		return -1;
 	if (upper && (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
 		      fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0))

@@ -1,5 +1,6 @@
-/* A read-only merged view of layer directories, for reading a container's
- * whole file system without running it (export).
+/* Merged views of layer directories, for a container's whole file system
+ * without running it (export, cp, the builder), and the overlay lower-layer
+ * set-up that container roots share.
  *
  * The overlay is made with the new mount API (fsopen/fsconfig/fsmount) and
  * never attached: the returned fd is the root of a mount that exists
@@ -23,3 +24,7 @@ int layers_view_mount(char *const *lowers, bool userxattr, struct scow_error **e
  * stopped container). The caller makes sure no other overlay uses them. */
 int layers_overlay_mount(char *const *lowers, const char *upper, const char *work,
 			 bool userxattr, struct scow_error **err);
+/* Gives the overlay fs context fs its lower layers (top first), one by one
+ * where the kernel has lowerdir+ (Linux 6.8), else joined (ns/rootfs.c
+ * uses it for containers' roots). */
+int layers_overlay_lowers(int fs, char *const *lowers, struct scow_error **err);

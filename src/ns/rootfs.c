@@ -13,6 +13,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "layers/view.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/fscopy.h"
@@ -185,36 +186,13 @@ static int system_dir(int root, const char *rel, struct scow_error **err)
 
 /* ---- the overlay root ----------------------------------------------------- */
 
-/* lowerdir+ (Linux 6.8) takes one layer per call, so 128+ layers fit; older
- * kernels get the joined string, which must fit a page. */
-static int configure_lowers(int fs, char **lowers, struct scow_error **err)
-{
-	bool plus = true;
-	for (size_t i = 0; lowers[i] && plus; i++) {
-		if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lowers[i], 0) == 0)
-			continue;
-		if (i > 0 || errno != EINVAL)
-			return error_errno(err, "overlay: layer %s", lowers[i]);
-		plus = false;
-	}
-	if (plus)
-		return 0;
-	_cleanup_sb_ struct strbuf sb = STRBUF_INIT;
-	for (size_t i = 0; lowers[i]; i++)
-		sb_printf(&sb, "%s%s", i ? ":" : "", lowers[i]);
-	if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", sb_str(&sb), 0) < 0)
-		return error_errno(err, "overlay: %zu layers (this kernel has no lowerdir+)",
-				   strv_len(lowers));
-	return 0;
-}
-
 static int mount_overlay(const struct spawn_spec *spec, int *ret_mnt, struct scow_error **err)
 {
 	_cleanup_close_ int fs = fsopen("overlay", FSOPEN_CLOEXEC);
 	if (fs < 0)
 		return error_errno(err, "overlay: fsopen");
 	if (fsconfig(fs, FSCONFIG_SET_STRING, "source", "overlay", 0) < 0 ||
-	    configure_lowers(fs, spec->lowerdirs, err) < 0)
+	    layers_overlay_lowers(fs, spec->lowerdirs, err) < 0)
 		return *err ? -1 : error_errno(err, "overlay");
 	if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", spec->upperdir, 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_SET_STRING, "workdir", spec->workdir, 0) < 0)
