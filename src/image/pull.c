@@ -21,6 +21,7 @@
 #include "util/lock.h"
 #include "util/log.h"
 #include "util/timefmt.h"
+#include "util/workers.h"
 #include "util/xalloc.h"
 #include "util/lazy_curl.h"
 
@@ -468,16 +469,7 @@ static int fetch_layers(struct puller *p, int parallel, struct scow_error **err)
 		     j->desc->size, NULL);
 	}
 	size_t n = (size_t)parallel < p->n_jobs ? (size_t)parallel : p->n_jobs;
-	pthread_t *threads = xcalloc(n + 1, sizeof(pthread_t));
-	size_t started = 0;
-	for (; started < n; started++)
-		if (pthread_create(&threads[started], NULL, worker_main, p) != 0)
-			break;
-	if (started == 0 && p->n_jobs > 0)
-		worker_main(p);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
-	free(threads);
+	workers_run(n, worker_main, p);
 	/* The others' errors only say they were stopped. */
 	if (p->first_failure >= 0) {
 		*err = steal_ptr(&p->jobs[p->first_failure].err);

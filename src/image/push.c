@@ -20,6 +20,7 @@
 #include "util/json.h"
 #include "util/log.h"
 #include "util/strutil.h"
+#include "util/workers.h"
 #include "util/xalloc.h"
 #include "util/lazy_curl.h"
 
@@ -644,16 +645,7 @@ static int push_layers(struct pusher *p, int parallel, struct scow_error **err)
 	size_t n = (size_t)parallel < p->n ? (size_t)parallel : p->n;
 	for (size_t i = p->n; i-- > n;)
 		emit(p, PUSH_EV_LAYER_WAITING, &p->layers[i], 0, 0, NULL);
-	pthread_t *threads = xcalloc(n + 1, sizeof(pthread_t));
-	size_t started = 0;
-	for (; started < n; started++)
-		if (pthread_create(&threads[started], NULL, worker_main, p) != 0)
-			break;
-	if (started == 0 && p->n > 0)
-		worker_main(p);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
-	free(threads);
+	workers_run(n, worker_main, p);
 	if (p->first_failure >= 0) {
 		*err = steal_ptr(&p->layers[p->first_failure].err);
 		return -1;

@@ -1,0 +1,21 @@
+/* See workers.h. */
+#include "util/workers.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "util/xalloc.h"
+
+void workers_run(size_t n, void *(*fn)(void *), void *arg)
+{
+	pthread_t *threads = xcalloc(n + 1, sizeof(pthread_t));
+	size_t started = 0;
+	for (; started < n; started++)
+		if (pthread_create(&threads[started], NULL, fn, arg) != 0)
+			break;
+	if (started == 0) /* n == 0 too: fn finds no jobs, or takes them all */
+		fn(arg);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	free(threads);
+}
