@@ -147,12 +147,8 @@ static int parse_stop_opts(const struct opts *o, int *timeout, int *sig, struct 
 	return 0;
 }
 
-/* Runs fn on each argument, printing it on success, Docker's error line
- * otherwise; the status is 1 if any failed. */
-static int for_each(struct scow_ctx *ctx, const struct opts *o,
-		    int (*fn)(struct container_store *, const char *, const struct opts *, void *,
-			      struct scow_error **),
-		    void *opaque, struct scow_error **err)
+int cmd_for_each_container(struct scow_ctx *ctx, const struct opts *o, container_fn *fn,
+			   void *opaque, struct scow_error **err)
 {
 	struct container_store cs;
 	if (cmd_open_containers(ctx, &cs, err) < 0)
@@ -185,7 +181,7 @@ static int stop_one(struct container_store *cs, const char *ref, const struct op
 
 int cmd_stop(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err)
 {
-	return for_each(ctx, o, stop_one, NULL, err);
+	return cmd_for_each_container(ctx, o, stop_one, NULL, err);
 }
 
 const struct opt_def cmd_kill_opts[] = {
@@ -222,7 +218,7 @@ static int kill_one(struct container_store *cs, const char *ref, const struct op
 
 int cmd_kill(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err)
 {
-	return for_each(ctx, o, kill_one, NULL, err);
+	return cmd_for_each_container(ctx, o, kill_one, NULL, err);
 }
 
 static int restart_one(struct container_store *cs, const char *ref, const struct opts *o,
@@ -238,7 +234,7 @@ static int restart_one(struct container_store *cs, const char *ref, const struct
 
 int cmd_restart(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err)
 {
-	return for_each(ctx, o, restart_one, ctx, err);
+	return cmd_for_each_container(ctx, o, restart_one, ctx, err);
 }
 
 /* ---- rm ------------------------------------------------------------------------------------------ */
@@ -339,7 +335,7 @@ static int rm_one(struct container_store *cs, const char *ref, const struct opts
 
 int cmd_rm(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err)
 {
-	return for_each(ctx, o, rm_one, NULL, err);
+	return cmd_for_each_container(ctx, o, rm_one, NULL, err);
 }
 
 /* ---- wait ------------------------------------------------------------------------------------------ */

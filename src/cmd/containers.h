@@ -10,6 +10,12 @@ int cmd_open_containers(struct scow_ctx *ctx, struct container_store *cs,
  * supervisor or a reboot is reconciled on the way (that takes the lock). */
 int cmd_load_container(struct container_store *cs, const char *ref, bool lock,
 		       struct container *ret, struct scow_error **err);
+/* Runs fn on each argument, printing it on success, Docker's error line
+ * otherwise; the status is 1 if any failed (stop, kill, rm, pause, ...). */
+typedef int container_fn(struct container_store *cs, const char *ref, const struct opts *o,
+			 void *opaque, struct scow_error **err);
+int cmd_for_each_container(struct scow_ctx *ctx, const struct opts *o, container_fn *fn,
+			   void *opaque, struct scow_error **err);
 /* Stops a container: its stop signal (sig 0) or sig, then SIGKILL after
  * timeout seconds (-1: its configured timeout); waits until its end is
  * recorded. Works without a supervisor. */

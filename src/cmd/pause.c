@@ -57,9 +57,11 @@ int container_thaw(struct container_store *cs, const char *id)
 	return r;
 }
 
-static int pause_one(struct container_store *cs, const char *ref, bool pause,
-		     struct scow_error **err)
+static int pause_one(struct container_store *cs, const char *ref, const struct opts *o,
+		     void *opaque, struct scow_error **err)
 {
+	(void)o;
+	bool pause = *(const bool *)opaque;
 	struct container c;
 	if (cmd_load_container(cs, ref, true, &c, err) < 0)
 		return -1;
@@ -76,33 +78,14 @@ static int pause_one(struct container_store *cs, const char *ref, bool pause,
 	return r;
 }
 
-static int pause_all(struct scow_ctx *ctx, const struct opts *o, bool pause,
-		     struct scow_error **err)
-{
-	struct container_store cs;
-	if (cmd_open_containers(ctx, &cs, err) < 0)
-		return cmd_fail(err);
-	int status = 0;
-	for (int i = 0; i < o->nargs; i++) {
-		_cleanup_error_ struct scow_error *e = NULL;
-		if (pause_one(&cs, o->args[i], pause, &e) < 0) {
-			fflush(stdout);
-			fprintf(stderr, "Error response from daemon: %s\n", e->msg);
-			status = 1;
-			continue;
-		}
-		printf("%s\n", o->args[i]);
-	}
-	container_store_close(&cs);
-	return status;
-}
-
 int cmd_pause(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err)
 {
-	return pause_all(ctx, o, true, err);
+	bool pause = true;
+	return cmd_for_each_container(ctx, o, pause_one, &pause, err);
 }
 
 int cmd_unpause(struct scow_ctx *ctx, const struct opts *o, struct scow_error **err)
 {
-	return pause_all(ctx, o, false, err);
+	bool pause = false;
+	return cmd_for_each_container(ctx, o, pause_one, &pause, err);
 }

@@ -42,8 +42,9 @@ static int apply_running(const struct container *c, const struct limits_spec *ls
 }
 
 static int update_one(struct container_store *cs, const char *ref, const struct opts *o,
-		      struct scow_error **err)
+		      void *opaque, struct scow_error **err)
 {
+	(void)opaque;
 	struct container c;
 	if (cmd_load_container(cs, ref, true, &c, err) < 0)
 		return -1;
@@ -69,20 +70,5 @@ int cmd_update(struct scow_ctx *ctx, const struct opts *o, struct scow_error **e
 	/* Values are checked before any container is touched (exit 125). */
 	if (container_limits_update_check(o, err) < 0)
 		return -1;
-	struct container_store cs;
-	if (cmd_open_containers(ctx, &cs, err) < 0)
-		return cmd_fail(err);
-	int status = 0;
-	for (int i = 0; i < o->nargs; i++) {
-		_cleanup_error_ struct scow_error *e = NULL;
-		if (update_one(&cs, o->args[i], o, &e) < 0) {
-			fflush(stdout);
-			fprintf(stderr, "Error response from daemon: %s\n", e->msg);
-			status = 1;
-			continue;
-		}
-		printf("%s\n", o->args[i]);
-	}
-	container_store_close(&cs);
-	return status;
+	return cmd_for_each_container(ctx, o, update_one, NULL, err);
 }
