@@ -56,49 +56,6 @@ static int bad_flag(struct scow_error **err, const struct opts *o, const char *n
 			 why);
 }
 
-/* go-units RAMInBytes: ^(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$, binary
- * multiples. */
-static bool ram_in_bytes(const char *s, int64_t *ret)
-{
-	const char *p = s;
-	if (!isdigit((unsigned char)*p))
-		return false;
-	long double v = 0;
-	while (isdigit((unsigned char)*p))
-		v = v * 10 + (*p++ - '0');
-	if (*p == '.') {
-		p++;
-		if (!isdigit((unsigned char)*p))
-			return false;
-		long double scale = 0.1L;
-		while (isdigit((unsigned char)*p)) {
-			v += scale * (*p++ - '0');
-			scale /= 10;
-		}
-	}
-	if (*p == ' ')
-		p++;
-	static const char units[] = "kmgtp";
-	long double mult = 1;
-	const char *u = *p ? strchr(units, tolower((unsigned char)*p)) : NULL;
-	if (u) {
-		for (const char *k = units; k <= u; k++)
-			mult *= 1024;
-		p++;
-	}
-	if (*p == 'i' || *p == 'I')
-		p++;
-	if (*p == 'b' || *p == 'B')
-		p++;
-	if (*p)
-		return false;
-	v *= mult;
-	if (v > (long double)MAX_BYTES)
-		return false;
-	*ret = (int64_t)v;
-	return true;
-}
-
 static int opt_bytes(const struct opts *o, const char *name, bool minus_one, int64_t *ret,
 		     struct scow_error **err)
 {
@@ -107,7 +64,7 @@ static int opt_bytes(const struct opts *o, const char *name, bool minus_one, int
 		*ret = -1;
 		return 0;
 	}
-	if (!ram_in_bytes(v, ret)) {
+	if (!str_to_ram_bytes(v, MAX_BYTES, ret)) {
 		_cleanup_free_ char *why = xasprintf("invalid size: '%s'", v);
 		return bad_flag(err, o, name, v, why);
 	}
@@ -496,7 +453,7 @@ static int parse_throttle(const char *spec, bool iops, json_t *out, struct scow_
 	int64_t rate;
 	unsigned long long u;
 	bool ok = iops ? str_to_ull(colon + 1, (unsigned long long)MAX_BYTES, &u)
-		       : ram_in_bytes(colon + 1, &rate);
+		       : str_to_ram_bytes(colon + 1, MAX_BYTES, &rate);
 	if (!ok)
 		return error_set(err, EINVAL,
 				 "invalid rate for device: %s. The correct format is "

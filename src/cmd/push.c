@@ -86,27 +86,6 @@ static void ui_event(void *opaque, const struct push_event *ev)
 					    ev->kind == PUSH_EV_LAYER_WAITING);
 }
 
-/* "16m", "512k", "1048576" */
-static int parse_size(const char *s, int64_t *ret, struct scow_error **err)
-{
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	long long mult = 1;
-	switch (*end) {
-	case 'k': case 'K': mult = 1LL << 10; end++; break;
-	case 'm': case 'M': mult = 1LL << 20; end++; break;
-	case 'g': case 'G': mult = 1LL << 30; end++; break;
-	default: break;
-	}
-	if (*end == 'b' || *end == 'B')
-		end++;
-	if (errno || end == s || *end || v <= 0 || v > (1LL << 40) / mult)
-		return error_set(err, EINVAL, "invalid size \"%s\"", s);
-	*ret = v * mult;
-	return 0;
-}
-
 static int push_opts_from(const struct opts *o, struct push_opts *po, struct scow_error **err)
 {
 	*po = (struct push_opts){.compression = -1};
@@ -137,8 +116,8 @@ static int push_opts_from(const struct opts *o, struct push_opts *po, struct sco
 	}
 	po->force_compression = opt_bool(o, "force-compression");
 	const char *cs = opt_str(o, "chunk-size");
-	if (cs && parse_size(cs, &po->chunk_size, err) < 0)
-		return error_wrap(err, "--chunk-size");
+	if (cs && (!str_to_ram_bytes(cs, 1LL << 40, &po->chunk_size) || po->chunk_size <= 0))
+		return error_set(err, EINVAL, "--chunk-size: invalid size \"%s\"", cs);
 	return 0;
 }
 

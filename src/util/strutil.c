@@ -1,5 +1,6 @@
 #include "util/strutil.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -224,5 +225,48 @@ bool str_is_hex(const char *s, size_t len)
 		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
 			return false;
 	}
+	return true;
+}
+
+/* go-units RAMInBytes: ^(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$, binary
+ * multiples. */
+bool str_to_ram_bytes(const char *s, int64_t max, int64_t *ret)
+{
+	const char *p = s;
+	if (!isdigit((unsigned char)*p))
+		return false;
+	long double v = 0;
+	while (isdigit((unsigned char)*p))
+		v = v * 10 + (*p++ - '0');
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return false;
+		long double scale = 0.1L;
+		while (isdigit((unsigned char)*p)) {
+			v += scale * (*p++ - '0');
+			scale /= 10;
+		}
+	}
+	if (*p == ' ')
+		p++;
+	static const char units[] = "kmgtp";
+	long double mult = 1;
+	const char *u = *p ? strchr(units, tolower((unsigned char)*p)) : NULL;
+	if (u) {
+		for (const char *k = units; k <= u; k++)
+			mult *= 1024;
+		p++;
+	}
+	if (*p == 'i' || *p == 'I')
+		p++;
+	if (*p == 'b' || *p == 'B')
+		p++;
+	if (*p)
+		return false;
+	v *= mult;
+	if (v > (long double)max)
+		return false;
+	*ret = (int64_t)v;
 	return true;
 }

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 struct strbuf {
@@ -47,6 +48,10 @@ bool str_ends_with(const char *s, const char *suffix);
 bool str_eq(const char *a, const char *b); /* NULL-safe */
 /* Parses a whole decimal string into [min, max]; false on junk or range. */
 bool str_to_ll(const char *s, long long min, long long max, long long *ret);
+/* A size as Docker's go-units RAMInBytes reads it: "512", "64k", "1.5g",
+ * "10MiB" (binary multiples; the suffix's case does not matter), at most
+ * max bytes. */
+bool str_to_ram_bytes(const char *s, int64_t max, int64_t *ret);
 bool str_to_ull(const char *s, unsigned long long max, unsigned long long *ret);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void str_hex(const unsigned char *in, size_t n, char *out);
