@@ -54,8 +54,6 @@ static int resolve_networks(struct scow_ctx *ctx, char **nets, struct scow_error
 {
 	bool user = false;
 	for (size_t i = 0; nets[i]; i++) {
-		if (str_starts_with(nets[i], "container:"))
-			return error_set(err, ENOTSUP, "network mode %s is not supported", nets[i]);
 		if (special_mode(nets[i]) && nets[1])
 			return error_set(err, EINVAL, "conflicting options: cannot attach both "
 						      "user-defined and non-user-defined network-modes");
@@ -180,7 +178,11 @@ int container_net_config(struct scow_ctx *ctx, const struct opts *o, json_t *img
 	json_t *host = json_get_obj(c, "HostConfig"), *cfg = json_get_obj(c, "Config");
 	json_t *scow = json_get_obj(c, "Scow");
 	_cleanup_strv_ char **nets = networks_wanted(o);
-	if (resolve_networks(ctx, nets, err) < 0 || endpoints(o, nets, c, err) < 0)
+	if (resolve_networks(ctx, nets, err) < 0)
+		return -1;
+	if (str_starts_with(nets[0], "container:")) /* container_net_join.c */
+		return container_net_join_config(ctx, o, nets[0], img_cfg, c, err);
+	if (endpoints(o, nets, c, err) < 0)
 		return -1;
 	json_set_str(host, "NetworkMode", nets[0]);
 	json_t *exposed = json_deep_copy(json_get_obj(img_cfg, "ExposedPorts"));

@@ -296,6 +296,8 @@ int container_start(struct scow_ctx *ctx, struct container_store *cs, const char
 		return -1;
 	struct spec_store st = {0};
 	int r = spec_build(cs, &is, config, id, &st, err);
+	if (r == 0)
+		r = container_net_join_spec(cs, id, config, &st.spec, err); /* container:X */
 	log_trace("spec built");
 	image_store_close(&is);
 	struct winsize ws;
@@ -348,7 +350,8 @@ int container_start(struct scow_ctx *ctx, struct container_store *cs, const char
 		/* The supervisor outlives its invoker: it must not hold the
 		 * invoker's other fds (a caller waiting for EOF on a pipe it
 		 * passed would wait for the container's whole life). */
-		int keep[] = {sp[1], lock, cs->containers_fd, cs->names_fd, cs->run_fd};
+		int keep[] = {sp[1], lock, cs->containers_fd, cs->names_fd, cs->run_fd,
+			      st.spec.net == NET_JOIN ? st.spec.netns_fd : -1};
 		fs_close_fds_except(keep, ARRAY_SIZE(keep));
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		supervisor_main(&sup);

@@ -68,6 +68,15 @@ int container_limits_update(const struct opts *o, json_t *host, struct limits_sp
  * config c (Docker's create shape); user networks must exist. */
 int container_net_config(struct scow_ctx *ctx, const struct opts *o, json_t *img_cfg, json_t *c,
 			 struct scow_error **err);
+/* --network container:X (container_net_join.c). At create: the options
+ * that conflict refused with Docker's messages, X resolved (and, for run,
+ * running), HostConfig.NetworkMode "container:<X's id>" and X's hostname in
+ * c. At start: X running, its network namespace opened into s (NET_JOIN)
+ * and its hostname and /etc files given to s; nothing for other modes. */
+int container_net_join_config(struct scow_ctx *ctx, const struct opts *o, const char *mode,
+			      json_t *img_cfg, json_t *c, struct scow_error **err);
+int container_net_join_spec(struct container_store *cs, const char *id, json_t *config,
+			    struct spawn_spec *s, struct scow_error **err);
 /* The container's /etc/resolv.conf and /etc/hosts from its config. */
 char *container_resolv_conf(json_t *config);
 int container_hosts_file(struct scow_ctx *ctx, json_t *config, char **ret, struct scow_error **err);

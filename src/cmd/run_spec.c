@@ -37,6 +37,8 @@ void spec_store_release(struct spec_store *st)
 	free(s->cwd), free(s->user), free(s->hostname), free(s->domainname);
 	free(s->rlimits);
 	seccomp_bpf_release(&st->seccomp);
+	if (s->net == NET_JOIN)
+		closep(&s->netns_fd);
 	free(st->rules);
 	free(st->cgroup_parent);
 	limits_spec_release(&st->limits);
@@ -271,8 +273,9 @@ static int spec_process(const char *root, json_t *config, struct spec_store *st,
 	s->sysctl = xcalloc(1, sizeof(char *));
 	json_t *sysctls = json_get_obj(host, "Sysctls");
 	/* Docker's defaults in a private network namespace: any user may bind
-	 * low ports and ping, which needs no capability there. */
-	if (s->net != NET_HOST) {
+	 * low ports and ping, which needs no capability there. Not in another
+	 * container's (--network container:X): that one is X's to set. */
+	if (s->net != NET_HOST && !str_starts_with(net, "container:")) {
 		if (!json_object_get(sysctls, "net.ipv4.ip_unprivileged_port_start"))
 			strv_push(&s->sysctl, xstrdup("net.ipv4.ip_unprivileged_port_start=0"));
 		if (!json_object_get(sysctls, "net.ipv4.ping_group_range"))

@@ -2,11 +2,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/nsfs.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -158,4 +160,24 @@ int ns_exec(const struct exec_target *t, const struct spawn_spec *spec,
 		ret->console_fd = proc_recv_fd(cons[0]);
 	closep(&cons[0]);
 	return 0;
+}
+
+int ns_open_net(pid_t pid, uint64_t start_time, struct scow_error **err)
+{
+	_cleanup_close_ int pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+	if (pidfd < 0 || !proc_alive(pid, start_time))
+		return error_set(err, ESRCH, "the container's process is gone");
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? error_set(err, ESRCH, "the container's process is gone")
+				       : error_errno(err, "open %s", path);
+	/* The pidfd's process not reaped yet after the open: it still held
+	 * the pid when /proc/PID was opened, so the namespace is its own. */
+	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+		return error_set(err, ESRCH, "the container's process is gone");
+	if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET)
+		return error_set(err, EINVAL, "%s is not a network namespace", path);
+	return steal_fd(&fd);
 }

@@ -31,3 +31,9 @@ int ns_exec(const struct exec_target *t, const struct spawn_spec *spec,
 /* 0 once the process executed; else its report (126/127/125). */
 int ns_exec_wait(struct exec_process *p, struct scow_error **err);
 void exec_process_release(struct exec_process *p);
+
+/* The network namespace of a running container's first process, for
+ * --network container:X (NET_JOIN): a recycled pid is never followed (the
+ * pid is opened as a pidfd, its start time checked, and it is still that
+ * process once the namespace file is open). ESRCH when it is gone. */
+int ns_open_net(pid_t pid, uint64_t start_time, struct scow_error **err);

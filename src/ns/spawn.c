@@ -413,7 +413,10 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *c)
 	proc_reset_signals();
 	if (setsid() < 0)
 		error_errno(&e, "setsid");
-	if (!e && spec->net != NET_HOST)
+	/* Before anything that sees the network namespace (sysfs, sysctls). */
+	if (!e && spec->net == NET_JOIN && setns(spec->netns_fd, CLONE_NEWNET) < 0)
+		error_errno(&e, "join the network namespace");
+	if (!e && (spec->net == NET_PRIVATE || spec->net == NET_NONE))
 		loopback_up(&e);
 	if (!e && spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
 		error_errno(&e, "set hostname");
@@ -499,7 +502,7 @@ int ns_spawn(const struct spawn_spec *spec, const struct spawn_stdio *io,
 		return -1;
 	}
 	uint64_t flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_PIDFD;
-	if (spec->net != NET_HOST)
+	if (spec->net == NET_PRIVATE || spec->net == NET_NONE)
 		flags |= CLONE_NEWNET;
 	if (spec->new_cgroupns && spec->cgroup_v2)
 		flags |= CLONE_NEWCGROUP;

@@ -44,7 +44,9 @@ struct rlimit_spec {
 	struct rlimit lim;
 };
 
-enum net_mode { NET_PRIVATE, NET_HOST, NET_NONE };
+/* NET_JOIN: --network container:X, the namespace of X's init in netns_fd
+ * (ns_open_net); nothing of the network is set up or torn down. */
+enum net_mode { NET_PRIVATE, NET_HOST, NET_NONE, NET_JOIN };
 
 struct spawn_spec {
 	/* root file system */
@@ -79,6 +81,7 @@ struct spawn_spec {
 	char **sysctl; /* "key=value" */
 	bool init;     /* scow's own init as pid 1 */
 	enum net_mode net;
+	int netns_fd; /* NET_JOIN only: entered right after the clone */
 	bool new_cgroupns;
 	bool rootless;
 };
