@@ -347,8 +347,17 @@ static void scrub_proc_identity(void)
 	prctl(PR_SET_NAME, "scow-init", 0, 0, 0);
 }
 
+/* The command waits until the init holds nothing but fds 0-2: it may look
+ * at /proc/1/fd at once (and must never see the exec pipe there). The
+ * init closes its end of `ready` last; the command reads it to EOF. */
 static void start_init(struct child_ctx *c)
 {
+	int ready[2];
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		struct scow_error *e = NULL;
+		error_errno(&e, "the init's pipe");
+		child_fail_err(c, e);
+	}
 	sigset_t all, old;
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
@@ -359,11 +368,18 @@ static void start_init(struct child_ctx *c)
 		child_fail_err(c, e);
 	}
 	if (child == 0) {
+		close(ready[1]);
+		char byte;
+		while (read(ready[0], &byte, 1) < 0 && errno == EINTR)
+			;
+		close(ready[0]);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return;
 	}
 	close(c->exec_wr); /* the command reports its own execve */
+	close(ready[0]);
 	scrub_proc_identity();
+	close(ready[1]);
 	init_loop(child);
 }
 

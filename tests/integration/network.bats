@@ -552,8 +552,11 @@ open(sys.argv[1], "wb").write(s.recv(100))' "$TEST_TMP/udp.out" </dev/null &
 	assert_output_contains "Bind for 0.0.0.0:$p1 failed: port is already allocated"
 	# A port a host process listens on is refused too.
 	python3 -c 'import socket,time,sys; s=socket.socket(); s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(); time.sleep(5)' "$((p1 + 10))" &
-	local lp=$!
-	sleep 0.3
+	local lp=$! i
+	for i in $(seq 100); do
+		ss -Hltn "sport = :$((p1 + 10))" | grep -q . && break
+		sleep 0.05
+	done
 	run attach c4 -p "$((p1 + 10)):80"
 	kill "$lp"
 	assert_failure

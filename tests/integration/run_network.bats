@@ -127,9 +127,11 @@ fetch() {
 	run scow run --rm --network appnet "$IMG" sh -c 'wget -q -O - http://db/ && wget -q -O - http://database/'
 	assert_success
 	assert_equal "$output" $'hello db\nhello db'
-	# the default bridge does not see it by name
-	run scow run --rm "$IMG" wget -q -T 2 -O - http://db/
-	assert_failure
+	# the default bridge does not see it by name (busybox wget's -T
+	# crashes, which would pass for a failure: timeout bounds it instead)
+	run scow run --rm "$IMG" sh -c 'timeout 3 wget -q -O - http://db/; echo "rc=$?"'
+	assert_success
+	[[ $output != *"hello db"* && $output != *"rc=0"* && $output != *"rc=139"* ]]
 	run scow network rm appnet
 	assert_failure 1
 	assert_output_contains "has active endpoints"
