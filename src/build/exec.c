@@ -292,7 +292,7 @@ static int step_workdir(struct bx *b, struct bstate *st, const struct build_step
 
 /* ---- steps and stages ------------------------------------------------------------------ */
 
-static bool interrupted(const struct bx *b, struct scow_error **err)
+bool bx_interrupted(const struct bx *b, struct scow_error **err)
 {
 	if (b->o->interrupted && *b->o->interrupted) {
 		error_set(err, EINTR, "the build was interrupted");
@@ -304,7 +304,7 @@ static bool interrupted(const struct bx *b, struct scow_error **err)
 static int do_step(struct bx *b, struct bstate *st, const struct build_step *step,
 		   struct bstate *stages, struct scow_error **err)
 {
-	if (interrupted(b, err))
+	if (bx_interrupted(b, err))
 		return -1;
 	bool cached = false;
 	int r;
@@ -325,7 +325,9 @@ static int do_step(struct bx *b, struct bstate *st, const struct build_step *ste
 		r = step_config(b, st, step, &cached, err);
 		break;
 	}
-	if (r < 0)
+	/* A signal that came while the step ran (not into a RUN's container:
+	 * before or after it) stops the build here. */
+	if (r < 0 || bx_interrupted(b, err))
 		return -1;
 	if (cached)
 		fprintf(b->out, " ---> Using cache\n");
@@ -400,6 +402,14 @@ static int run_stage(struct bx *b, size_t si, struct bstate *stages, size_t *ste
 	fprintf(b->out, "Step %zu/%zu : %s\n", ++*stepno, total, s->from->original);
 	if (stage_base(b, s, stages, st, err) < 0)
 		return -1;
+	if (b->o->squash && si == b->plan->target) {
+		struct bstate *base = xcalloc(1, sizeof(*base));
+		memcpy(base->id, st->id, sizeof(base->id));
+		base->img = json_deep_copy(st->img);
+		base->layers = json_deep_copy(st->layers);
+		base->from_scratch = st->from_scratch;
+		b->squash_base = base;
+	}
 	json_t *cfg = json_get_obj(st->img, "config");
 	_cleanup_strv_ char **env = json_strv(json_get_arr(cfg, "Env"));
 	_cleanup_strv_ char **onbuild = json_strv(json_get_arr(cfg, "OnBuild"));
@@ -492,6 +502,10 @@ static void bx_release(struct bx *b, struct bstate *stages, size_t n)
 		bstate_release(&stages[i]);
 	free(stages);
 	bx_view_close(b);
+	if (b->squash_base) {
+		bstate_release(b->squash_base);
+		free(b->squash_base);
+	}
 	build_plan_free(b->plan);
 	dockerignore_free(b->di);
 	closep(&b->ctx_fd);
@@ -545,7 +559,10 @@ int build_execute(const struct build_opts *o, char ret_id[DIGEST_STR_LEN + 1],
 		_cleanup_free_ char *warn = build_plan_unused_warning(b.plan);
 		if (warn)
 			fprintf(b.out, "%s\n", warn);
-		r = bx_tag(&b, final->id, err);
+		if (b.squash_base)
+			r = bx_squash(&b, b.squash_base, final, err);
+		if (r == 0)
+			r = bx_tag(&b, final->id, err);
 	}
 	if (r == 0)
 		memcpy(ret_id, final->id, DIGEST_STR_LEN + 1);

@@ -84,6 +84,11 @@ struct build_opts {
 	const char *target;
 	const char *network; /* default for RUN: "default" */
 	bool no_cache, pull, quiet, rm, force_rm;
+	/* Docker's legacy --squash: the layers the target stage added to its
+	 * FROM image are merged into one (the history entries stay, marked
+	 * empty_layer, plus one for the merged layer); the cache keeps the
+	 * unsquashed steps. */
+	bool squash;
 	bool has_sde; /* SOURCE_DATE_EPOCH */
 	time_t sde;
 

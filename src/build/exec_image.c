@@ -113,8 +113,7 @@ static json_t *child_config(struct bx *b, const struct bstate *st, json_t *cfg,
 	return img;
 }
 
-/* image_store_create() with Docker's "parent" kept in image.json. */
-static int store_image(struct bx *b, json_t *config, json_t *layers, const char *parent,
+int bx_store_image(struct bx *b, json_t *config, json_t *layers, const char *parent,
 		       char ret_id[DIGEST_STR_LEN + 1], struct scow_error **err)
 {
 	_cleanup_free_ char *bytes = json_dump_compact(config);
@@ -159,7 +158,7 @@ int bx_commit(struct bx *b, struct bstate *st, json_t *cfg, const struct layer_i
 	if (li)
 		json_array_append_new(layers, json_string(li->chain_id));
 	char id[DIGEST_STR_LEN + 1];
-	if (store_image(b, img, layers, st->id, id, err) < 0) {
+	if (bx_store_image(b, img, layers, st->id, id, err) < 0) {
 		json_decref(img);
 		json_decref(layers);
 		return -1;
@@ -341,20 +340,23 @@ static int feed_write(void *opaque, const void *buf, size_t len, struct scow_err
 	return 0;
 }
 
-int bx_layer_from_upper(struct bx *b, int upper_fd, const struct bstate *st, struct layer_info *ret,
-			bool *ret_empty, struct scow_error **err)
+int bx_layer_from_tree(struct bx *b, int dir_fd, json_t *parent_layers, bool scow_files,
+		       bool keep_empty, struct layer_info *ret, bool *ret_empty,
+		       struct scow_error **err)
 {
 	*ret = (struct layer_info){0};
 	struct skip_set skips;
-	find_skips(b, upper_fd, st->layers, &skips);
+	if (scow_files)
+		find_skips(b, dir_fd, parent_layers, &skips);
 	if (b->o->has_sde)
-		clamp_tree(upper_fd, b->o->sde, 0);
+		clamp_tree(dir_fd, b->o->sde, 0);
 	struct feed f = {0};
 	if (layer_import_start(b->is, &f.li, err) < 0)
 		return -1;
-	struct layers_tar_opts to = {.skip = upper_skip, .skip_opaque = &skips};
+	struct layers_tar_opts to = {.skip = scow_files ? upper_skip : NULL,
+				     .skip_opaque = scow_files ? &skips : NULL};
 	_cleanup_error_ struct scow_error *terr = NULL;
-	int tr = layers_tar_create(upper_fd, feed_write, &f, &to, NULL, &terr);
+	int tr = layers_tar_create(dir_fd, feed_write, &f, &to, NULL, &terr);
 	int r = layer_import_finish(f.li, ret, err);
 	if (tr < 0 && !f.stopped) {
 		error_freep(err);
@@ -362,10 +364,16 @@ int bx_layer_from_upper(struct bx *b, int upper_fd, const struct bstate *st, str
 		r = -1;
 	}
 	*ret_empty = r == 0 && strcmp(ret->diff_id, EMPTY_TAR_DIFF_ID) == 0;
-	size_t n = json_array_size(st->layers);
-	const char *parent = n ? json_string_value(json_array_get(st->layers, n - 1)) : "";
-	if (r == 0 && !*ret_empty)
+	size_t n = json_array_size(parent_layers);
+	const char *parent = n ? json_string_value(json_array_get(parent_layers, n - 1)) : "";
+	if (r == 0 && (keep_empty || !*ret_empty))
 		r = layer_import_commit(f.li, parent, ret, err);
 	layer_import_free(f.li);
 	return r;
+}
+
+int bx_layer_from_upper(struct bx *b, int upper_fd, const struct bstate *st, struct layer_info *ret,
+			bool *ret_empty, struct scow_error **err)
+{
+	return bx_layer_from_tree(b, upper_fd, st->layers, true, false, ret, ret_empty, err);
 }

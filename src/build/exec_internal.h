@@ -26,6 +26,8 @@ struct bx {
 	char view_id[2][DIGEST_STR_LEN + 1];
 	int view_fd[2];
 	char **purge; /* removed containers (for the runner): nothing to do now */
+	/* --squash: what the target stage started from (its FROM image) */
+	struct bstate *squash_base;
 };
 
 /* What a stage has built so far. */
@@ -53,11 +55,24 @@ int bx_commit(struct bx *b, struct bstate *st, json_t *cfg, const struct layer_i
 	      const char *created_by, struct scow_error **err);
 /* "2026-01-01T00:00:00Z": now, or SOURCE_DATE_EPOCH. */
 void bx_created(const struct bx *b, char *buf, size_t len);
+/* True (and err set) once the build was asked to stop (SIGINT, SIGTERM). */
+bool bx_interrupted(const struct bx *b, struct scow_error **err);
 /* A layer from a directory in overlay form (a container's upper dir), with
  * scow's own stub files left out and mtimes clamped to SOURCE_DATE_EPOCH;
  * *ret_empty when there is nothing in it. */
 int bx_layer_from_upper(struct bx *b, int upper_fd, const struct bstate *st, struct layer_info *ret,
 			bool *ret_empty, struct scow_error **err);
+/* A layer from a directory in overlay form on top of parent_layers (chain
+ * ids, base first): scow_files leaves out what scow made in a container's
+ * upper dir (bx_layer_from_upper); keep_empty stores a layer even when the
+ * tree is empty (Docker's squash does). */
+int bx_layer_from_tree(struct bx *b, int dir_fd, json_t *parent_layers, bool scow_files,
+		       bool keep_empty, struct layer_info *ret, bool *ret_empty,
+		       struct scow_error **err);
+/* Stores an image config with its layers (chain ids), Docker's "parent"
+ * in image.json; ret_id: its id. */
+int bx_store_image(struct bx *b, json_t *config, json_t *layers, const char *parent,
+		   char ret_id[DIGEST_STR_LEN + 1], struct scow_error **err);
 /* Tags id with every one of the build's tags. */
 int bx_tag(struct bx *b, const char *id, struct scow_error **err);
 
@@ -127,6 +142,12 @@ int bx_step_run(struct bx *b, struct bstate *st, const struct build_step *step, 
 /* The shell of st's config, or /bin/sh -c. */
 char **bx_shell(const struct bstate *st);
 char *bx_join(char *const *v, const char *sep);
+
+/* ---- exec_squash.c --------------------------------------------------------------------------- */
+
+/* --squash (Docker's legacy one): what the target stage added on top of
+ * base becomes one layer; st is then the squashed image. */
+int bx_squash(struct bx *b, const struct bstate *base, struct bstate *st, struct scow_error **err);
 
 /* ---- exec_archive.c: ADD's archives and URLs ------------------------------------------------------- */
 

@@ -243,6 +243,8 @@ static int run_container(struct bx *b, const char *cid, char *const *argv,
 			 struct scow_error **err)
 {
 	const struct build_runner *r = &b->o->runner;
+	if (bx_interrupted(b, err))
+		return -1;
 	fflush(b->out);
 	_cleanup_close_ int null = b->o->quiet ? devnull() : -1;
 	int out = b->o->quiet ? null : fileno(b->out);

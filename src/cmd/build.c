@@ -473,6 +473,7 @@ static int run_build(struct scow_ctx *ctx, const struct opts *o, struct source *
 		.quiet = rn.quiet,
 		.rm = !opt_set(o, "rm") || opt_bool(o, "rm"),
 		.force_rm = opt_bool(o, "force-rm"),
+		.squash = opt_bool(o, "squash"),
 		.out = devnull ? devnull : stdout,
 		.interrupted = &stop_requested,
 		.runner = {.opaque = &rn, .create = runner_create, .start = runner_start,
@@ -497,9 +498,6 @@ int cmd_build(struct scow_ctx *ctx, const struct opts *o, struct scow_error **er
 	for (size_t i = 0; i < nt; i++)
 		if (image_tag_arg(t[i], &tags[i], err) < 0)
 			return error_wrap(err, "invalid argument \"%s\" for \"-t, --tag\" flag", t[i]);
-	if (opt_bool(o, "squash"))
-		fprintf(stderr, "WARNING: --squash is not supported by scow: the layers are kept "
-				"as built\n");
 	struct source src = {.stream_lock = -1};
 	catch_signals();
 	char id[DIGEST_STR_LEN + 1];

@@ -534,11 +534,28 @@ copied"
 	"$SCOW" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" build --network none -t interrupted "$CTX" >"$TEST_TMP/out" 2>&1 &
 	local pid=$! i
 	for i in $(seq 100); do
-		grep -q started "$TEST_TMP/out" && break
+		grep -qx started "$TEST_TMP/out" && break
 		sleep 0.1
 	done
 	kill -INT "$pid"
 	local st=0
+	wait "$pid" || st=$?
+	[ "$st" -ne 0 ]
+	run scow image inspect interrupted
+	assert_failure
+	run scow ps -a -q
+	[ -z "$output" ] || scow rm -f $output >/dev/null
+	# Interrupted while the RUN step is being set up (before its
+	# container runs): the build stops too, at the latest after the step.
+	printf 'FROM %s\nRUN sleep 2\n' "$BASE" >"$CTX/Dockerfile"
+	"$SCOW" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" build --network none -t interrupted "$CTX" >"$TEST_TMP/out" 2>&1 &
+	pid=$!
+	for i in $(seq 100); do
+		grep -q '^Step 2/2' "$TEST_TMP/out" && break
+		sleep 0.01
+	done
+	kill -INT "$pid"
+	st=0
 	wait "$pid" || st=$?
 	[ "$st" -ne 0 ]
 	run scow image inspect interrupted
