@@ -168,7 +168,7 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "setup") == 0 || strcmp(cmd, "connect") == 0) {
 		r = cmd_setup(&ns, argc - 4, argv + 4, strcmp(cmd, "connect") == 0);
 	} else if (strcmp(cmd, "teardown") == 0 && argc == 5) {
-		r = net_container_teardown(&ns, argv[4], &e) < 0 ? fail(e) : 0;
+		r = net_container_teardown(&ns, argv[4], NULL, &e) < 0 ? fail(e) : 0;
 	} else if (strcmp(cmd, "disconnect") == 0 && argc == 6) {
 		r = net_container_disconnect(&ns, argv[4], argv[5], &j, &e) < 0 ? fail(e)
 										 : print_json(j);

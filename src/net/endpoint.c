@@ -10,6 +10,7 @@
 
 #include "net/internal.h"
 #include "net/nft.h"
+#include "net/run.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -26,11 +27,13 @@ bool net_endpoint_alive(json_t *ep)
 	return pid > 0 && start && net_proc_start_time(pid) == start;
 }
 
-void net_endpoint_undo(json_t *ep, struct nl *host)
+void net_endpoint_undo(json_t *ep, struct nl *host, char ***defer_links)
 {
 	_cleanup_error_ struct scow_error *e = NULL;
 	const char *veth = json_get_str(ep, "HostVeth");
-	if (veth && host && nl_link_del(host, veth, &e) < 0) {
+	if (veth && defer_links)
+		strv_push(defer_links, xstrdup(veth));
+	else if (veth && host && nl_link_del(host, veth, &e) < 0) {
 		log_warn("%s", e->msg);
 		error_freep(&e);
 	}
@@ -42,6 +45,23 @@ void net_endpoint_undo(json_t *ep, struct nl *host)
 	net_ports_from_json(ports, &maps, &n);
 	if (nft_ports_del(maps, n, json_get_str(ep, "IPAddress"), &e) < 0)
 		log_warn("unpublish ports of %.12s: %s", json_get_str(ep, "Container"), e->msg);
+}
+
+void net_links_delete(char **links)
+{
+	if (!links || !links[0])
+		return;
+	_cleanup_nl_ struct nl *host = NULL;
+	_cleanup_error_ struct scow_error *e = NULL;
+	if (nl_open(&host, &e) < 0) {
+		log_warn("%s", e->msg);
+		return;
+	}
+	for (size_t i = 0; links[i]; i++)
+		if (nl_link_del(host, links[i], &e) < 0) { /* gone already: 1 */
+			log_warn("%s", e->msg);
+			error_freep(&e);
+		}
 }
 
 /* ---- snapshots: every network with its endpoints -------------------------------------------- */
@@ -184,7 +204,7 @@ static void hosts_refresh(json_t *snap, json_t *nets, const char *skip)
 /* Removes the endpoints that match (id, or dead ones when id is NULL; only
  * network net_id if given), undoing them; affected gets the network ids. */
 static int remove_endpoints(struct net_store *ns, json_t *snap, const char *id, const char *net_id,
-			    json_t *affected, struct scow_error **err)
+			    json_t *affected, char ***defer_links, struct scow_error **err)
 {
 	_cleanup_nl_ struct nl *host = NULL;
 	size_t i;
@@ -209,7 +229,7 @@ static int remove_endpoints(struct net_store *ns, json_t *snap, const char *id, 
 			}
 			log_debug("network %s: release %s of %.12s", json_get_str(net, "Name"),
 				  json_get_str(ep, "IPAddress"), cid);
-			net_endpoint_undo(ep, host);
+			net_endpoint_undo(ep, host, id ? defer_links : NULL);
 			json_object_del(eps, cid);
 			changed = true;
 		}
@@ -225,7 +245,7 @@ static int remove_endpoints(struct net_store *ns, json_t *snap, const char *id, 
 int net_reconcile_locked(struct net_store *ns, struct scow_error **err)
 {
 	_cleanup_json_ json_t *snap = NULL, *affected = json_object();
-	if (snapshot_load(ns, &snap, err) < 0 || remove_endpoints(ns, snap, NULL, NULL, affected, err) < 0)
+	if (snapshot_load(ns, &snap, err) < 0 || remove_endpoints(ns, snap, NULL, NULL, affected, NULL, err) < 0)
 		return -1;
 	if (json_object_size(affected))
 		hosts_refresh(snap, affected, NULL);
@@ -242,23 +262,24 @@ int net_reconcile(struct net_store *ns, struct scow_error **err)
 }
 
 static int teardown_locked(struct net_store *ns, const char *id, const char *net_id,
-			   struct scow_error **err)
+			   char ***defer_links, struct scow_error **err)
 {
 	_cleanup_json_ json_t *snap = NULL, *affected = json_object();
 	if (snapshot_load(ns, &snap, err) < 0 ||
-	    remove_endpoints(ns, snap, id, net_id, affected, err) < 0 ||
-	    remove_endpoints(ns, snap, NULL, NULL, affected, err) < 0)
+	    remove_endpoints(ns, snap, id, net_id, affected, defer_links, err) < 0 ||
+	    remove_endpoints(ns, snap, NULL, NULL, affected, NULL, err) < 0)
 		return -1;
 	if (json_object_size(affected))
 		hosts_refresh(snap, affected, id);
 	return 0;
 }
 
-int net_container_teardown(struct net_store *ns, const char *id, struct scow_error **err)
+int net_container_teardown(struct net_store *ns, const char *id, char ***defer_links,
+			   struct scow_error **err)
 {
 	if (net_lock(ns, err) < 0)
 		return -1;
-	int r = teardown_locked(ns, id, NULL, err);
+	int r = teardown_locked(ns, id, NULL, defer_links, err);
 	net_unlock(ns);
 	return r;
 }
@@ -497,7 +518,7 @@ static int attach_one(struct setup *st, json_t *snap, json_t *entry, const struc
 		return error_set(err, EEXIST, "endpoint with name %s already exists in network %s",
 				 st->c->name, name);
 	if (old) {
-		net_endpoint_undo(old, st->host);
+		net_endpoint_undo(old, st->host, NULL);
 		json_object_del(eps, st->c->id);
 	}
 	if (net_bridge_ensure(st->ns, net, st->host, err) < 0)
@@ -732,7 +753,7 @@ int net_container_setup(struct net_store *ns, const struct net_container *c, jso
 	int r = setup_locked(&st, ret_settings, err);
 	if (r < 0) {
 		_cleanup_error_ struct scow_error *e = NULL;
-		teardown_locked(ns, c->id, NULL, &e);
+		teardown_locked(ns, c->id, NULL, NULL, &e);
 	}
 	setup_release(&st);
 	net_unlock(ns);
@@ -819,7 +840,7 @@ static int disconnect_locked(struct net_store *ns, const char *id, const char *n
 				 json_get_str(net, "Name"));
 	_cleanup_free_ char *hosts = xstrdup(json_get_str(ep, "HostsPath") ? json_get_str(ep, "HostsPath") : "");
 	_cleanup_free_ char *hstatic = xstrdup(json_get_str(ep, "HostsStatic") ? json_get_str(ep, "HostsStatic") : "");
-	if (teardown_locked(ns, id, json_get_str(net, "Id"), err) < 0 ||
+	if (teardown_locked(ns, id, json_get_str(net, "Id"), NULL, err) < 0 ||
 	    snapshot_load(ns, &snap, err) < 0)
 		return -1;
 	/* The container stays: its own hosts file loses the network's names. */

@@ -28,8 +28,10 @@ int net_subnet(json_t *net, struct ipam_subnet *ret, struct scow_error **err);
 int net_bridge_ensure(struct net_store *ns, json_t *net, struct nl *host, struct scow_error **err);
 
 bool net_endpoint_alive(json_t *ep);
-/* Undoes one endpoint outside the allocation file: veth, published ports. */
-void net_endpoint_undo(json_t *ep, struct nl *host);
+/* Undoes one endpoint outside the allocation file: veth, published ports.
+ * defer_links: the host-side veth is added to that list instead of being
+ * deleted now (see net_container_teardown). */
+void net_endpoint_undo(json_t *ep, struct nl *host, char ***defer_links);
 /* Rewrites the hosts file of every live member of net but skip_id. */
 void net_hosts_refresh(struct net_store *ns, json_t *net, json_t *alloc, const char *skip_id);
 int net_reconcile_locked(struct net_store *ns, struct scow_error **err);

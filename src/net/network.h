@@ -136,8 +136,13 @@ int net_container_setup(struct net_store *ns, const struct net_container *c, jso
 			struct scow_error **err);
 /* Undoes setup (all networks); nothing to do is not an error. Call after
  * the container's init has exited, and on stop/rm/kill of a container
- * whose supervisor is gone. */
-int net_container_teardown(struct net_store *ns, const char *id, struct scow_error **err);
+ * whose supervisor is gone. defer_links (or NULL): the host-side veths
+ * are listed there instead of deleted, for net_links_delete() once the
+ * exit is answered: deleting a net device waits for RCU grace periods
+ * (~20 ms), and the kernel removes the pair with the container's network
+ * namespace anyway. Addresses and ports are released at once. */
+int net_container_teardown(struct net_store *ns, const char *id, char ***defer_links,
+			   struct scow_error **err);
 /* network connect for a running container: c describes it (pid and
  * pid_start from runtime.json; nets/ports ignored), a the new network. */
 int net_container_connect(struct net_store *ns, const struct net_container *c,

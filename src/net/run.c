@@ -138,12 +138,13 @@ int net_run_setup(const char *root, const char *runroot, const char *id, json_t 
 	return r;
 }
 
-void net_run_teardown(const char *root, const char *runroot, const char *id)
+void net_run_teardown(const char *root, const char *runroot, const char *id,
+		      char ***defer_links)
 {
 	struct net_store ns;
 	_cleanup_error_ struct scow_error *e = NULL;
 	if (net_store_open(root, runroot, &ns, &e) == 0) {
-		if (net_container_teardown(&ns, id, &e) < 0)
+		if (net_container_teardown(&ns, id, defer_links, &e) < 0)
 			log_warn("network teardown of %.12s: %s", id, e->msg);
 		net_store_close(&ns);
 	} else {

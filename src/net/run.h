@@ -19,5 +19,10 @@ bool net_run_wanted(json_t *config);
 int net_run_setup(const char *root, const char *runroot, const char *id, json_t *config,
 		  const char *hosts_path, pid_t pid, uint64_t pid_start, json_t **ret_settings,
 		  struct scow_error **err);
-/* Undoes it once the container has ended; failures are logged. */
-void net_run_teardown(const char *root, const char *runroot, const char *id);
+/* Undoes it once the container has ended; failures are logged.
+ * defer_links: see net_container_teardown. */
+void net_run_teardown(const char *root, const char *runroot, const char *id,
+		      char ***defer_links);
+/* Deletes the host-side veths a teardown listed (endpoint.c); ones the
+ * kernel already removed with the container's namespace are fine. */
+void net_links_delete(char **links);

@@ -22,7 +22,7 @@ int supervise_reap_orphan(struct container_store *cs, struct container *c, int e
 {
 	/* The next network operation would reconcile it; do it now. */
 	if (json_get_obj(c->runtime, "NetworkSettings"))
-		net_run_teardown(cs->root, cs->runroot, c->id);
+		net_run_teardown(cs->root, cs->runroot, c->id, NULL);
 	const char *path = json_get_str(c->runtime, "CgroupPath");
 	if (path) {
 		struct cgroup *cg = NULL;

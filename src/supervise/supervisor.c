@@ -25,6 +25,7 @@
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/strutil.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
 
@@ -153,11 +154,13 @@ static int prepare_child(void *opaque, pid_t pid, struct scow_error **err)
 			     proc_start_time(pid), &s->net_settings, err);
 }
 
-static void teardown_network(struct sup *s)
+/* defer_links: the veths are left for net_links_delete() (after the
+ * invoker has its answer), or NULL to delete them now. */
+static void teardown_network(struct sup *s, char ***defer_links)
 {
 	if (!s->net_settings)
 		return;
-	net_run_teardown(s->o->cs->root, s->o->cs->runroot, s->o->id);
+	net_run_teardown(s->o->cs->root, s->o->cs->runroot, s->o->id, defer_links);
 	json_decref(s->net_settings);
 	s->net_settings = NULL;
 }
@@ -625,7 +628,7 @@ void supervisor_main(const struct supervisor_opts *o)
 			kill(s.sp.pid, SIGKILL);
 			waitpid(s.sp.pid, NULL, 0);
 		}
-		teardown_network(&s);
+		teardown_network(&s, NULL);
 		teardown_cgroup(&s);
 		record_failure(&s, e);
 		fatal(&s, e);
@@ -641,7 +644,8 @@ void supervisor_main(const struct supervisor_opts *o)
 		attach_server_close(s.as);
 		s.as = NULL;
 	}
-	teardown_network(&s);
+	_cleanup_strv_ char **veths = xcalloc(1, sizeof(char *));
+	teardown_network(&s, &veths);
 	bool purge = record_exit(&s);
 	log_trace("sup: exit recorded");
 	teardown_cgroup(&s);
@@ -653,6 +657,9 @@ void supervisor_main(const struct supervisor_opts *o)
 	struct sup_msg done = {.type = SUP_EXITED, .code = s.exit_code};
 	sup_send(o->ctl_fd, &done);
 	ctl_linger(o->ctl_fd);
+	/* Its address and ports are free already; the veth usually goes
+	 * with the container's network namespace before we get here. */
+	net_links_delete(veths);
 	if (purge) {
 		/* The invoker has its answer: let go of its terminal or pipes
 		 * (a shell waiting on $(scow run --rm ...) would wait for us),

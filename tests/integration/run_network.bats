@@ -66,7 +66,13 @@ fetch() {
 	host=$(echo "$output" | tail -1)
 	assert_output_contains "	$host"
 	refute_output_contains "nameserver 127."
-	# the bridge, its veth and nft elements go with the container
+	# its veth goes with the container (right after the answer: deleting
+	# a net device waits for RCU grace periods, not the caller)
+	local i
+	for i in $(seq 100); do
+		[ -z "$(ip -o link show type veth master "$TEST_BRIDGE" 2>/dev/null)" ] && break
+		sleep 0.02
+	done
 	[ -z "$(ip -o link show type veth master "$TEST_BRIDGE" 2>/dev/null)" ]
 }
 
