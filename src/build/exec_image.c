@@ -8,24 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
-#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "build/exec_internal.h"
 #include "image/archive.h"
+#include "image/create.h"
 #include "image/manifest.h"
-#include "layers/tar.h"
 #include "layers/upper.h"
 #include "util/cleanup.h"
 #include "util/json.h"
 #include "util/strutil.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
-
-/* sha256 of 1024 zero bytes: a tar without entries (Docker's EmptyTar). */
-#define EMPTY_TAR_DIFF_ID "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"
 
 void bstate_release(struct bstate *st)
 {
@@ -114,40 +109,15 @@ static json_t *child_config(struct bx *b, const struct bstate *st, json_t *cfg,
 }
 
 int bx_store_image(struct bx *b, json_t *config, json_t *layers, const char *parent,
-		       char ret_id[DIGEST_STR_LEN + 1], struct scow_error **err)
+		   char ret_id[DIGEST_STR_LEN + 1], struct scow_error **err)
 {
 	_cleanup_free_ char *bytes = json_dump_compact(config);
 	if (!bytes)
 		return error_set(err, ENOMEM, "cannot serialise the image config");
-	char id[DIGEST_STR_LEN + 1];
-	sha256_digest(bytes, strlen(bytes), id);
-	memcpy(ret_id, id, sizeof(id));
-	if (image_store_has(b->is, id))
+	sha256_digest(bytes, strlen(bytes), ret_id);
+	if (image_store_has(b->is, ret_id))
 		return 0; /* the same step made again (SOURCE_DATE_EPOCH) */
-	int64_t size = 0;
-	size_t i;
-	json_t *l;
-	json_array_foreach(layers, i, l) {
-		struct layer_info li;
-		if (layer_info_read(&b->is->layers, json_string_value(l), &li, err) < 0)
-			return -1;
-		size += li.size;
-	}
-	char now[64];
-	time_now_rfc3339(now, sizeof(now));
-	_cleanup_json_ json_t *meta = json_object();
-	json_set_str(meta, "id", id);
-	json_object_set_new(meta, "repo_digests", json_array());
-	json_object_set(meta, "layers", layers);
-	json_set_int(meta, "size", size);
-	json_set_str(meta, "pulled", now);
-	if (parent && *parent)
-		json_set_str(meta, "parent", parent);
-	if (image_store_lock(b->is, err) < 0)
-		return -1;
-	int r = image_store_put(b->is, id, bytes, strlen(bytes), NULL, 0, meta, err);
-	image_store_unlock(b->is);
-	return r;
+	return image_store_create(b->is, config, layers, parent, NULL, ret_id, err);
 }
 
 int bx_commit(struct bx *b, struct bstate *st, json_t *cfg, const struct layer_info *li,
@@ -192,103 +162,6 @@ int bx_tag(struct bx *b, const char *id, struct scow_error **err)
 
 /* ---- a RUN step's upper dir ------------------------------------------------------------------ */
 
-/* What of the upper dir scow made itself (as commit leaves it out: see
- * layers/upper.h and src/cmd/commit.c, whose rules these are). */
-static const char *const setup_names[] = {"dev", "etc", "proc", "sys"};
-
-struct skip_set {
-	bool skip[4];
-};
-
-static bool is_whiteout(const struct stat *st)
-{
-	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
-}
-
-static bool fd_opaque(int fd)
-{
-	static const char *const names[] = {"trusted.overlay.opaque", "user.overlay.opaque"};
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-		char v[2];
-		if (fgetxattr(fd, names[i], v, sizeof(v)) == 1 && v[0] == 'y')
-			return true;
-	}
-	return false;
-}
-
-static bool has_own_entries(int upper, const char *dir)
-{
-	int fd = openat(upper, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return true;
-	}
-	bool own = fd_opaque(dirfd(d));
-	struct dirent *de;
-	while (!own && (de = readdir(d)))
-		own = strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
-		      !layers_upper_stub_file(dir, de->d_name);
-	closedir(d);
-	return own;
-}
-
-/* The image's entry at its root: the topmost layer that has it. */
-static bool image_has(struct bx *b, json_t *layers, const char *name, struct stat *ret)
-{
-	for (size_t i = json_array_size(layers); i-- > 0;) {
-		_cleanup_free_ char *p =
-			layer_diff_path(&b->is->layers, json_string_value(json_array_get(layers, i)));
-		_cleanup_close_ int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (fstatat(fd, name, ret, AT_SYMLINK_NOFOLLOW) == 0)
-			return !is_whiteout(ret);
-		if (fd_opaque(fd))
-			return false;
-	}
-	return false;
-}
-
-static void find_skips(struct bx *b, int upper, json_t *layers, struct skip_set *ret)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(setup_names); i++) {
-		const char *name = setup_names[i];
-		struct stat st, img;
-		ret->skip[i] = false;
-		if (fstatat(upper, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
-		    has_own_entries(upper, name))
-			continue;
-		if (!image_has(b, layers, name, &img))
-			ret->skip[i] = true;
-		else
-			ret->skip[i] = S_ISDIR(img.st_mode) && img.st_mode == st.st_mode &&
-				       img.st_uid == st.st_uid && img.st_gid == st.st_gid;
-	}
-}
-
-static bool upper_skip(void *opaque, const char *path)
-{
-	const struct skip_set *s = opaque;
-	const char *slash = strchr(path, '/');
-	if (!slash) {
-		for (size_t i = 0; i < ARRAY_SIZE(setup_names); i++)
-			if (s->skip[i] && strcmp(path, setup_names[i]) == 0)
-				return true;
-		return false;
-	}
-	if (strchr(slash + 1, '/'))
-		return false;
-	char dir[8];
-	size_t dlen = (size_t)(slash - path);
-	if (dlen >= sizeof(dir))
-		return false;
-	memcpy(dir, path, dlen);
-	dir[dlen] = '\0';
-	return layers_upper_stub_file(dir, slash + 1);
-}
-
 /* SOURCE_DATE_EPOCH: no mtime in the layer is later (children first, as
  * setting a child's time does not touch its directory's). */
 static void clamp_tree(int dfd, time_t sde, int depth)
@@ -325,50 +198,26 @@ static void clamp_tree(int dfd, time_t sde, int depth)
 	closedir(d);
 }
 
-struct feed {
-	struct layer_import *li;
-	bool stopped;
-};
-
-static int feed_write(void *opaque, const void *buf, size_t len, struct scow_error **err)
-{
-	struct feed *f = opaque;
-	if (layer_import_feed(f->li, buf, len) < 0) {
-		f->stopped = true;
-		return error_set(err, EIO, "the layer's extraction stopped");
-	}
-	return 0;
-}
-
 int bx_layer_from_tree(struct bx *b, int dir_fd, json_t *parent_layers, bool scow_files,
 		       bool keep_empty, struct layer_info *ret, bool *ret_empty,
 		       struct scow_error **err)
 {
-	*ret = (struct layer_info){0};
-	struct skip_set skips;
-	if (scow_files)
-		find_skips(b, dir_fd, parent_layers, &skips);
+	struct layers_upper_skips skips;
+	if (scow_files) {
+		int *fds = NULL;
+		size_t n = 0;
+		if (image_layer_dirs_open(b->is, parent_layers, &fds, &n, err) < 0)
+			return -1;
+		layers_upper_skips_find(dir_fd, fds, n, &skips);
+		image_layer_dirs_close(fds, n);
+	}
 	if (b->o->has_sde)
 		clamp_tree(dir_fd, b->o->sde, 0);
-	struct feed f = {0};
-	if (layer_import_start(b->is, &f.li, err) < 0)
-		return -1;
-	struct layers_tar_opts to = {.skip = scow_files ? upper_skip : NULL,
-				     .skip_opaque = scow_files ? &skips : NULL};
-	_cleanup_error_ struct scow_error *terr = NULL;
-	int tr = layers_tar_create(dir_fd, feed_write, &f, &to, NULL, &terr);
-	int r = layer_import_finish(f.li, ret, err);
-	if (tr < 0 && !f.stopped) {
-		error_freep(err);
-		*err = steal_ptr(&terr);
-		r = -1;
-	}
-	*ret_empty = r == 0 && strcmp(ret->diff_id, EMPTY_TAR_DIFF_ID) == 0;
 	size_t n = json_array_size(parent_layers);
 	const char *parent = n ? json_string_value(json_array_get(parent_layers, n - 1)) : "";
-	if (r == 0 && (keep_empty || !*ret_empty))
-		r = layer_import_commit(f.li, parent, ret, err);
-	layer_import_free(f.li);
+	int r = image_layer_from_dir(b->is, dir_fd, parent, scow_files ? &skips : NULL, keep_empty,
+				     ret, err);
+	*ret_empty = r == 0 && strcmp(ret->diff_id, EMPTY_TAR_DIFF_ID) == 0;
 	return r;
 }
 

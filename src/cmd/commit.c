@@ -24,15 +24,12 @@
  *    a container `unpause` can thaw); a container the user paused stays
  *    paused; when freezing fails the commit goes on unfrozen, as Docker's;
  *  - prints the image id; tags it when a name is given. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "cgroup/cgroup.h"
@@ -41,7 +38,6 @@
 #include "image/changes.h"
 #include "image/create.h"
 #include "image/manifest.h"
-#include "layers/tar.h"
 #include "layers/upper.h"
 #include "util/cleanup.h"
 #include "util/json.h"
@@ -50,10 +46,6 @@
 #include "util/strutil.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
-
-/* sha256 of 1024 zero bytes: a tar without entries (Docker's
- * layer.DigestSHA256EmptyTar). */
-#define EMPTY_TAR_DIFF_ID "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"
 
 const struct opt_def cmd_commit_opts[] = {
 	{"author", 'a', OPT_VALUE, "string",
@@ -64,139 +56,7 @@ const struct opt_def cmd_commit_opts[] = {
 	OPT_END,
 };
 
-/* ---- what of the upper dir is scow's own ---------------------------------------------- */
-
-static const char *const setup_names[] = {"dev", "etc", "proc", "sys"};
-
-struct skip_set {
-	bool skip[4]; /* per setup_names */
-};
-
-static bool is_whiteout(const struct stat *st)
-{
-	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
-}
-
-static bool fd_opaque(int fd)
-{
-	static const char *const names[] = {"trusted.overlay.opaque", "user.overlay.opaque"};
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-		char v[2];
-		if (fgetxattr(fd, names[i], v, sizeof(v)) == 1 && v[0] == 'y')
-			return true;
-	}
-	return false;
-}
-
-/* The image's entry name at its root: the topmost layer that has it. */
-static bool image_has(int *layer_fds, size_t n, const char *name, struct stat *ret)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (fstatat(layer_fds[i], name, ret, AT_SYMLINK_NOFOLLOW) == 0)
-			return !is_whiteout(ret);
-		if (fd_opaque(layer_fds[i]))
-			return false;
-	}
-	return false;
-}
-
-/* Whether the upper dir's dir (a setup dir) holds anything but stubs. */
-static bool has_own_entries(int upper, const char *dir)
-{
-	int fd = openat(upper, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return true; /* unreadable: keep it, the tar will say what is wrong */
-	}
-	bool own = fd_opaque(dirfd(d));
-	struct dirent *de;
-	while (!own && (de = readdir(d)))
-		own = strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
-		      !layers_upper_stub_file(dir, de->d_name);
-	closedir(d);
-	return own;
-}
-
-/* A setup dir is left out when nothing of the container's is in it and it
- * is the image's (same mode and owner) or scow made it (not in the image). */
-static void find_skips(int upper, int *layer_fds, size_t n, struct skip_set *ret)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(setup_names); i++) {
-		const char *name = setup_names[i];
-		struct stat st, img;
-		ret->skip[i] = false;
-		if (fstatat(upper, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
-		    has_own_entries(upper, name))
-			continue;
-		if (!image_has(layer_fds, n, name, &img))
-			ret->skip[i] = true;
-		else
-			ret->skip[i] = S_ISDIR(img.st_mode) && img.st_mode == st.st_mode &&
-				       img.st_uid == st.st_uid && img.st_gid == st.st_gid;
-	}
-}
-
-static bool commit_skip(void *opaque, const char *path)
-{
-	const struct skip_set *s = opaque;
-	const char *slash = strchr(path, '/');
-	if (!slash) {
-		for (size_t i = 0; i < ARRAY_SIZE(setup_names); i++)
-			if (s->skip[i] && strcmp(path, setup_names[i]) == 0)
-				return true;
-		return false;
-	}
-	if (strchr(slash + 1, '/'))
-		return false;
-	char dir[8];
-	size_t dlen = (size_t)(slash - path);
-	if (dlen >= sizeof(dir))
-		return false;
-	memcpy(dir, path, dlen);
-	dir[dlen] = '\0';
-	return layers_upper_stub_file(dir, slash + 1);
-}
-
 /* ---- the layer --------------------------------------------------------------------------- */
-
-struct feed {
-	struct layer_import *li;
-	bool stopped; /* the extraction gave up: its error is the one to show */
-};
-
-static int feed_write(void *opaque, const void *buf, size_t len, struct scow_error **err)
-{
-	struct feed *f = opaque;
-	if (layer_import_feed(f->li, buf, len) < 0) {
-		f->stopped = true;
-		return error_set(err, EIO, "the layer's extraction stopped");
-	}
-	return 0;
-}
-
-static int open_layers(struct image_store *is, json_t *layers, int **ret, size_t *ret_n,
-		       struct scow_error **err)
-{
-	size_t n = json_array_size(layers);
-	int *fds = xcalloc(n + 1, sizeof(int));
-	for (size_t i = 0; i < n; i++) {
-		const char *chain = json_string_value(json_array_get(layers, n - 1 - i));
-		_cleanup_free_ char *p = chain ? layer_diff_path(&is->layers, chain) : NULL;
-		fds[i] = p ? open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
-		if (fds[i] < 0) {
-			for (size_t k = 0; k < i; k++)
-				close(fds[k]);
-			free(fds);
-			return error_set(err, ENOENT, "layer %.19s of the container's image is missing",
-					 chain ? chain : "?");
-		}
-	}
-	*ret = fds;
-	*ret_n = n;
-	return 0;
-}
 
 /* Makes the layer of the container's changes; ret->diff_id is
  * EMPTY_TAR_DIFF_ID (and nothing is stored) when there are none. */
@@ -213,31 +73,13 @@ static int make_layer(struct container_store *cs, struct image_store *is, const 
 		return errno == ENOENT ? 0 : error_errno(err, "open the container's upper dir");
 	int *fds = NULL;
 	size_t n = 0;
-	if (open_layers(is, layers, &fds, &n, err) < 0)
+	if (image_layer_dirs_open(is, layers, &fds, &n, err) < 0)
 		return -1;
-	struct skip_set skips;
-	find_skips(upper, fds, n, &skips);
-	for (size_t i = 0; i < n; i++)
-		close(fds[i]);
-	free(fds);
-	struct feed f = {0};
-	if (layer_import_start(is, &f.li, err) < 0)
-		return -1;
-	struct layers_tar_opts to = {.skip = commit_skip, .skip_opaque = &skips};
-	_cleanup_error_ struct scow_error *terr = NULL;
-	int tr = layers_tar_create(upper, feed_write, &f, &to, NULL, &terr);
-	int r = layer_import_finish(f.li, ret, err);
-	if (tr < 0 && !f.stopped) {
-		/* the tar's own failure explains the extraction's */
-		error_freep(err);
-		*err = steal_ptr(&terr);
-		r = -1;
-	}
+	struct layers_upper_skips skips;
+	layers_upper_skips_find(upper, fds, n, &skips);
+	image_layer_dirs_close(fds, n);
 	const char *parent = json_string_value(json_array_get(layers, json_array_size(layers) - 1));
-	if (r == 0 && strcmp(ret->diff_id, EMPTY_TAR_DIFF_ID) != 0)
-		r = layer_import_commit(f.li, parent ? parent : "", ret, err);
-	layer_import_free(f.li);
-	return r;
+	return image_layer_from_dir(is, upper, parent ? parent : "", &skips, false, ret, err);
 }
 
 /* ---- the config ------------------------------------------------------------------------- */
@@ -376,7 +218,7 @@ static int commit_store(struct container_store *cs, struct image_store *is,
 		_cleanup_json_ json_t *all = layers ? json_deep_copy(layers) : json_array();
 		if (strcmp(li.diff_id, EMPTY_TAR_DIFF_ID) != 0)
 			json_array_append_new(all, json_string(li.chain_id));
-		r = image_store_create(is, config, all, tags, id, err);
+		r = image_store_create(is, config, all, NULL, tags, id, err);
 	}
 	if (gc >= 0)
 		lock_release(gc);

@@ -122,7 +122,7 @@ static int import_run(struct scow_ctx *ctx, const char *src, int fd, json_t *cfg
 	if (r == 0) {
 		_cleanup_json_ json_t *config = import_config(plat, cfg, msg, li.diff_id);
 		_cleanup_json_ json_t *layers = json_pack("[s]", li.chain_id);
-		r = image_store_create(&s, config, layers, tags, id, err);
+		r = image_store_create(&s, config, layers, NULL, tags, id, err);
 	}
 	lock_release(gc);
 	if (r < 0) {

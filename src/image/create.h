@@ -9,16 +9,38 @@
 #pragma once
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "image/store.h"
+#include "layers/upper.h"
 #include "util/digest.h"
 #include "util/error.h"
 
+/* The diff id of a tar with nothing in it (two zero blocks). */
+#define EMPTY_TAR_DIFF_ID "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"
+
 /* Stores the image: config (a complete image config), layers (chain ids,
- * base first, a JSON array), tags (full references, NULL-terminated; may
- * be NULL). The store lock is taken here. ret_id: "sha256:<hex>". */
-int image_store_create(struct image_store *s, json_t *config, json_t *layers, char *const *tags,
-		       char ret_id[DIGEST_STR_LEN + 1], struct scow_error **err);
+ * base first, a JSON array), parent (an image id for image.json, or
+ * NULL), tags (full references, NULL-terminated; may be NULL). The store
+ * lock is taken here. ret_id: "sha256:<hex>". */
+int image_store_create(struct image_store *s, json_t *config, json_t *layers, const char *parent,
+		       char *const *tags, char ret_id[DIGEST_STR_LEN + 1], struct scow_error **err);
+
+/* The layer dirs of layers (chain ids, base first), opened top first, for
+ * layers_upper_skips_find(). ENOENT when one is missing. */
+int image_layer_dirs_open(struct image_store *s, json_t *layers, int **ret, size_t *ret_n,
+			  struct scow_error **err);
+void image_layer_dirs_close(int *fds, size_t n);
+
+/* A layer of the tree at dir_fd, in overlay form (a container's upper
+ * dir: its whiteouts and opaque dirs become OCI ones), streamed through
+ * the layer store's verified extraction and stored on parent (a chain
+ * id, "" for a base layer). skips: scow's own files to leave out (NULL:
+ * none). ret gets its layer.json fields; an empty tree gives
+ * EMPTY_TAR_DIFF_ID and is stored only if keep_empty. */
+int image_layer_from_dir(struct image_store *s, int dir_fd, const char *parent,
+			 struct layers_upper_skips *skips, bool keep_empty, struct layer_info *ret,
+			 struct scow_error **err);
 
 /* A full reference to tag an image with, from a command's REPOSITORY[:TAG]
  * argument (Docker's rules: a digest is refused, no tag means "latest"). */

@@ -16,6 +16,20 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 bool layers_upper_stub_file(const char *dir, const char *name);
 bool layers_upper_setup_dir(const char *dir, const char *name);
+
+/* For making a layer of an upper dir (commit, build): which setup dirs to
+ * leave out. One is left out when nothing of the container's is in it
+ * and it is the image's (same mode and owner) or scow made it (not in the
+ * image). layer_fds: the image's layer dirs, top first. */
+struct layers_upper_skips {
+	bool skip[4]; /* dev, etc, proc, sys */
+};
+void layers_upper_skips_find(int upper, const int *layer_fds, size_t n,
+			     struct layers_upper_skips *ret);
+/* A layers_tar_opts.skip function: opaque is a struct layers_upper_skips;
+ * the stub files are always left out. */
+bool layers_upper_skip(void *opaque, const char *path);
