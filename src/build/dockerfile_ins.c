@@ -262,49 +262,6 @@ static int csv_fields(const char *s, char ***ret, struct scow_error **err)
 	return 0;
 }
 
-/* go-units RAMInBytes: "512", "64k", "1.5g", "10MiB" (binary multiples). */
-static int ram_in_bytes(const char *s, long long *ret)
-{
-	char *end;
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	double v = strtod(s, &end);
-	if (*end == ' ')
-		end++;
-	double mul = 1;
-	switch (tolower((unsigned char)*end)) {
-	case 'k':
-		mul = 1024.0;
-		break;
-	case 'm':
-		mul = 1024.0 * 1024;
-		break;
-	case 'g':
-		mul = 1024.0 * 1024 * 1024;
-		break;
-	case 't':
-		mul = 1024.0 * 1024 * 1024 * 1024;
-		break;
-	case 'p':
-		mul = 1024.0 * 1024 * 1024 * 1024 * 1024;
-		break;
-	default:
-		mul = 0;
-	}
-	if (mul != 0)
-		end++;
-	else
-		mul = 1;
-	if (tolower((unsigned char)*end) == 'i')
-		end++;
-	if (tolower((unsigned char)*end) == 'b')
-		end++;
-	if (*end)
-		return -1;
-	*ret = (long long)(v * mul);
-	return 0;
-}
-
 static int parse_uint(const char *s, int base, unsigned *ret)
 {
 	if (!*s)
@@ -398,8 +355,10 @@ static int mount_decode(char *const *fields, char escape, char *const *env, stru
 			if (m->type != DF_MOUNT_TMPFS)
 				return error_set(err, EINVAL, "unexpected key '%s' for mount type '%s'",
 						 key, tname);
-			if (ram_in_bytes(value, &m->size) < 0)
+			int64_t size;
+			if (!str_to_ram_bytes(value, INT64_MAX, &size))
 				return error_set(err, EINVAL, "invalid value for %s: %s", key, value);
+			m->size = size;
 		} else if (!strcmp(key, "id")) {
 			free(m->id);
 			m->id = steal_ptr(&value);
