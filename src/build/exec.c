@@ -250,7 +250,7 @@ static int step_config(struct bx *b, struct bstate *st, const struct build_step 
 	_cleanup_free_ char *created_by = xasprintf("%s #(nop)  %s", sh, comment);
 	_cleanup_free_ char *source = df_instruction_source(step->ins);
 	const char *parts[] = {"CONFIG", source, created_by, NULL};
-	_cleanup_free_ char *key = bx_cache_key(st, parts);
+	_cleanup_free_ char *key = bx_cache_key(b, st, parts);
 	char id[DIGEST_STR_LEN + 1];
 	if (bx_cache_get(b, key, id) == 1) {
 		json_decref(cfg);
@@ -272,7 +272,7 @@ static int step_workdir(struct bx *b, struct bstate *st, const struct build_step
 	_cleanup_free_ char *created_by = xasprintf("%s #(nop) WORKDIR %s", sh, dir);
 	_cleanup_free_ char *source = df_instruction_source(step->ins);
 	const char *parts[] = {"WORKDIR", source, created_by, NULL};
-	_cleanup_free_ char *key = bx_cache_key(st, parts);
+	_cleanup_free_ char *key = bx_cache_key(b, st, parts);
 	char id[DIGEST_STR_LEN + 1];
 	if (bx_cache_get(b, key, id) == 1) {
 		*cached = true;

@@ -17,7 +17,7 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
-char *bx_cache_key(const struct bstate *st, const char *const *parts)
+char *bx_cache_key(const struct bx *b, const struct bstate *st, const char *const *parts)
 {
 	struct sha256 h;
 	sha256_init(&h);
@@ -25,6 +25,13 @@ char *bx_cache_key(const struct bstate *st, const char *const *parts)
 	sha256_update(&h, tag, sizeof(tag) - 1);
 	const char *parent = st->id[0] ? st->id : "scratch";
 	sha256_update(&h, parent, strlen(parent) + 1);
+	/* SOURCE_DATE_EPOCH changes every timestamp of the step's image: a
+	 * step made without it (or with another) is not the same step. */
+	if (b->o->has_sde) {
+		char sde[40];
+		snprintf(sde, sizeof(sde), "SOURCE_DATE_EPOCH=%lld", (long long)b->o->sde);
+		sha256_update(&h, sde, strlen(sde) + 1);
+	}
 	for (size_t i = 0; parts[i]; i++)
 		sha256_update(&h, parts[i], strlen(parts[i]) + 1);
 	char d[DIGEST_STR_LEN + 1];

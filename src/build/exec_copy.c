@@ -873,7 +873,7 @@ int bx_step_copy(struct bx *b, struct bstate *st, const struct build_step *step,
 	_cleanup_free_ char *owner = xasprintf("%d %u:%u %d %o", c.keep_owner, (unsigned)c.uid,
 					       (unsigned)c.gid, c.has_chmod, (unsigned)c.chmod);
 	const char *parts[] = {c.add ? "ADD" : "COPY", source, created_by, owner, digest, NULL};
-	_cleanup_free_ char *key = bx_cache_key(st, parts);
+	_cleanup_free_ char *key = bx_cache_key(b, st, parts);
 	char cached[DIGEST_STR_LEN + 1];
 	if (bx_cache_get(b, key, cached) == 1) {
 		cop_release(&c);

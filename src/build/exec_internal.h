@@ -81,8 +81,9 @@ int bx_tag(struct bx *b, const char *id, struct scow_error **err);
 /* Looks key up: 1 with the image in ret_id, 0 for a miss. */
 int bx_cache_get(struct bx *b, const char *key, char ret_id[DIGEST_STR_LEN + 1]);
 void bx_cache_put(struct bx *b, const char *key, const char *id);
-/* The key of a step: hex SHA-256 of its parts. */
-char *bx_cache_key(const struct bstate *st, const char *const *parts);
+/* The key of a step: hex SHA-256 of its parent, its parts and the
+ * build's SOURCE_DATE_EPOCH. */
+char *bx_cache_key(const struct bx *b, const struct bstate *st, const char *const *parts);
 
 /* ---- exec_tar.c: writing a layer tar ------------------------------------------------------- */
 

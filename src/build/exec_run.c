@@ -283,7 +283,7 @@ int bx_step_run(struct bx *b, struct bstate *st, const struct build_step *step, 
 	_cleanup_free_ char *source = df_instruction_source(in);
 	_cleanup_free_ char *envs = bx_join(step->env, "\n");
 	const char *parts[] = {"RUN", source, created_by, net, envs, NULL};
-	_cleanup_free_ char *key = bx_cache_key(st, parts);
+	_cleanup_free_ char *key = bx_cache_key(b, st, parts);
 	char cached[DIGEST_STR_LEN + 1];
 	if (bx_cache_get(b, key, cached) == 1) {
 		*ret_cached = true;

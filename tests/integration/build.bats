@@ -444,6 +444,13 @@ copied"
 	assert_equal "${lines[1]}" 1700000000
 	c=$(scow build -q --no-cache --network none "$CTX")
 	[[ $c != "$a" ]]
+	# The cache keeps builds with and without it apart: after a build
+	# without, one with it (cache allowed) still gives the same id.
+	b=$(SOURCE_DATE_EPOCH=1700000000 scow build -q --network none "$CTX")
+	assert_equal "$b" "$a"
+	c=$(scow build -q --network none "$CTX")
+	b=$(SOURCE_DATE_EPOCH=1700000001 scow build -q --network none "$CTX")
+	[[ $b != "$a" && $b != "$c" ]]
 }
 
 @test "contexts from stdin: a tar (plain or gzip), a Dockerfile alone; -q and --iidfile" {
