@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd/containers.h"
+#include "cmd/run.h"
 #include "image/store.h"
 #include "net/network.h"
 #include "state/volume.h"
@@ -122,9 +123,11 @@ json_t *container_inspect_json(struct container_store *cs, struct image_store *i
 	json_object_set_new(j, "Args", args ? json_incref(args) : json_array());
 	json_object_set_new(j, "State", state_json(c));
 	json_set_str(j, "Image", json_get_str(cfg, "Image"));
-	_cleanup_free_ char *resolv = container_path(cs, c->id, "resolv.conf");
-	_cleanup_free_ char *hostname = container_path(cs, c->id, "hostname");
-	_cleanup_free_ char *hosts = container_path(cs, c->id, "hosts");
+	char files[CONTAINER_ID_LEN + 1]; /* a --network container:X joiner uses X's */
+	container_net_files_owner(cs, c, files);
+	_cleanup_free_ char *resolv = container_path(cs, files, "resolv.conf");
+	_cleanup_free_ char *hostname = container_path(cs, files, "hostname");
+	_cleanup_free_ char *hosts = container_path(cs, files, "hosts");
 	_cleanup_free_ char *logpath = container_path(cs, c->id, "ctr.log");
 	json_set_str(j, "ResolvConfPath", resolv);
 	json_set_str(j, "HostnamePath", hostname);

@@ -153,11 +153,8 @@ int container_net_join_config(struct scow_ctx *ctx, const struct opts *o, const 
 	return 0;
 }
 
-/* The container whose hosts, resolv.conf and hostname files the target
- * binds: the target, or, when it is a joiner too, its own target's, and so
- * on (one whose target is gone still has its own files). */
-static void files_owner(struct container_store *cs, const struct container *t,
-			char ret[CONTAINER_ID_LEN + 1])
+void container_net_files_owner(struct container_store *cs, const struct container *t,
+			       char ret[CONTAINER_ID_LEN + 1])
 {
 	snprintf(ret, CONTAINER_ID_LEN + 1, "%s", t->id);
 	const char *mode = json_get_str(json_get_obj(t->config, "HostConfig"), "NetworkMode");
@@ -220,7 +217,7 @@ int container_net_join_spec(struct container_store *cs, const char *id, json_t *
 	replace(&s->hostname, json_get_str(tcfg, "Hostname"));
 	replace(&s->domainname, json_get_str(tcfg, "Domainname"));
 	char owner[CONTAINER_ID_LEN + 1];
-	files_owner(cs, &t, owner);
+	container_net_files_owner(cs, &t, owner);
 	container_release(&t);
 	free(s->hosts_file), free(s->resolv_file), free(s->hostname_file);
 	s->hosts_file = container_path(cs, owner, "hosts");

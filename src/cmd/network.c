@@ -409,7 +409,11 @@ static int connect_one(struct container_store *cs, struct net_store *ns, struct 
 {
 	const char *name = json_get_str(net, "Name");
 	const char *mode = json_get_str(json_get_obj(c->config, "HostConfig"), "NetworkMode");
-	if (str_eq(mode, "host") || str_eq(mode, "none") || str_starts_with(mode, "container:") ||
+	if (str_starts_with(mode, "container:"))
+		return error_set(err, EINVAL, "container sharing network namespace with another "
+					      "container or host cannot be connected to any other "
+					      "network");
+	if (str_eq(mode, "host") || str_eq(mode, "none") ||
 	    !json_get_str(json_get_obj(net, "Scow"), "Bridge"))
 		return error_set(err, EINVAL,
 				 "container cannot be disconnected from host network or connected to "

@@ -77,6 +77,11 @@ int container_net_join_config(struct scow_ctx *ctx, const struct opts *o, const 
 			      json_t *img_cfg, json_t *c, struct scow_error **err);
 int container_net_join_spec(struct container_store *cs, const char *id, json_t *config,
 			    struct spawn_spec *s, struct scow_error **err);
+/* The container whose hosts, resolv.conf and hostname files c uses: c,
+ * or for a joiner its target, or that one's target, and so on (one whose
+ * target is gone has its own). */
+void container_net_files_owner(struct container_store *cs, const struct container *c,
+			       char ret[CONTAINER_ID_LEN + 1]);
 /* The container's /etc/resolv.conf and /etc/hosts from its config. */
 char *container_resolv_conf(json_t *config);
 int container_hosts_file(struct scow_ctx *ctx, json_t *config, char **ret, struct scow_error **err);

@@ -118,6 +118,13 @@ containers_in_store() {
 	assert_output_contains "nameserver 192.0.2.53"
 	run scow inspect -f '{{.Config.Hostname}}' j2
 	assert_equal "$output" "tgt.host"
+	# inspect shows the target's files, as Docker does
+	run scow inspect -f '{{.HostsPath}} {{.ResolvConfPath}} {{.HostnamePath}}' j2
+	assert_equal "$output" "$(scow inspect -f '{{.HostsPath}} {{.ResolvConfPath}} {{.HostnamePath}}' t2)"
+	# a joiner cannot be connected to a network of its own
+	run scow network connect cnet j2
+	assert_failure
+	assert_output_contains "container sharing network namespace with another container or host cannot be connected to any other network"
 	# the same files as the target's
 	[[ "$(scow exec j2 cat /etc/hosts)" == "$(scow exec t2 cat /etc/hosts)" ]]
 	[[ "$(scow exec j2 cat /etc/resolv.conf)" == "$(scow exec t2 cat /etc/resolv.conf)" ]]
