@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -117,6 +120,37 @@ static void unwatch(struct sup *s, int *fd)
 }
 
 static void stdio_to_null(const bool keep[3]);
+
+/* ---- memory ---------------------------------------------------------------------- */
+
+static int shed_segments(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	(void)data;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W))
+			continue;
+		uintptr_t start = (info->dlpi_addr + ph->p_vaddr) & ~(page - 1);
+		uintptr_t end = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+		/* Never written (code, read-only data): dropping its pages
+		 * loses nothing, they fault back in from the file. */
+		madvise((void *)start, end - start, MADV_DONTNEED);
+		madvise((void *)start, end - start, MADV_RANDOM);
+	}
+	return 0;
+}
+
+/* The supervisor runs a small part of scow's code for a long time, but
+ * the invoker's work and the kernel's fault-around (64 KiB per fault) left
+ * most of the binary's and libc's read-only pages mapped in it: hundreds
+ * of KiB of Rss and Pss per supervisor. Unmap them and let what the loop
+ * touches come back. */
+static void shed_code_pages(void)
+{
+	dl_iterate_phdr(shed_segments, NULL);
+}
 
 /* ---- start ------------------------------------------------------------------------ */
 
@@ -637,6 +671,12 @@ void supervisor_main(const struct supervisor_opts *o)
 	}
 	struct sup_msg m = {.type = SUP_STARTED, .a = s.sp.pid};
 	sup_send(o->ctl_fd, &m);
+	/* We may watch the container for months: give back the heap pages
+	 * the invoker's work left free (the image, the seccomp profile, the
+	 * config it parsed before the fork); they count against each
+	 * supervisor, as nothing shares them once the invoker is gone. */
+	malloc_trim(0);
+	shed_code_pages();
 	loop(&s);
 	log_trace("sup: container exited");
 	if (s.as) {
