@@ -9,9 +9,9 @@ bats_require_minimum_version 1.5.0
 load helpers
 load peers
 
-DF=$SCOW_SRC/tests/fixtures/dockerfiles
-
 setup_file() {
+	DF=$(dockerfile_fixtures)
+	export DF
 	start_registry plain --only busybox
 	export REGISTRY
 	BASE=$REGISTRY/busybox

@@ -11,9 +11,10 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-DF=$SCOW_SRC/tests/fixtures/dockerfiles
 
 setup_file() {
+	DF=$(dockerfile_fixtures)
+	export DF
 	if ! "$FIXTURES/images.sh" build-debian >"$BATS_FILE_TMPDIR/debian.log" 2>&1; then
 		cat "$BATS_FILE_TMPDIR/debian.log" >&2
 		echo "the debian fixture could not be built (debootstrap)" >&2

@@ -43,6 +43,18 @@ teardown_networks() {
 	fi
 }
 
+# The Dockerfile fixtures, copied with the modes a fresh clone gives them
+# (0644, 0755 if executable) whatever the checkout's umask made them:
+# tests check the modes COPY and ADD give. For setup_file; prints the path.
+dockerfile_fixtures() {
+	local d=$BATS_FILE_TMPDIR/dockerfiles
+	if [[ ! -d $d ]]; then
+		cp -r "$FIXTURES/dockerfiles" "$d"
+		chmod -R u=rwX,go=rX "$d"
+	fi
+	echo "$d"
+}
+
 teardown_scow() {
 	[[ -n "${TEST_TMP:-}" && -d "$TEST_TMP" ]] || return 0
 	teardown_networks
