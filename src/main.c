@@ -229,7 +229,7 @@ static const struct cmd_desc commands[] = {
 	{"builder", NULL, NULL, "COMMAND", "Manage builds", CMD_GROUP, 0, 0},
 	{"builder build", cmd_build, cmd_build_opts, "[OPTIONS] PATH | URL | -",
 	 "Build an image from a Dockerfile", 0, 1, 1},
-	{"builder prune", cmd_builder_prune, cmd_builder_prune_opts, "",
+	{"builder prune", cmd_builder_prune, cmd_builder_prune_opts, "[OPTIONS]",
 	 "Remove build cache", 0, 0, 0},
 	{"version", cmd_version, cmd_version_opts, "[OPTIONS]", "Show the scow version information",
 	 0, 0, 0},

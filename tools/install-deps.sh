@@ -11,7 +11,7 @@ build=(cmake make gcc clang pkg-config
        libyaml-dev libcmocka-dev)
 tests=(bats docker-registry skopeo umoci openssl python3 busybox-static zstd
        libcap2-bin attr apache2-utils iproute2 nftables util-linux tmux procps psmisc
-       curl ca-certificates valgrind uidmap time podman runc debootstrap)
+       curl ca-certificates valgrind uidmap time podman runc debootstrap groff-base)
 bench=(buildah hyperfine iperf3 netavark aardvark-dns)
 
 want=("${build[@]}" "${tests[@]}")

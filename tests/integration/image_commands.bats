@@ -173,6 +173,11 @@ assert i["RootFS"]["Type"] == "layers"
 	run scow version
 	assert_success
 	assert_output_contains "Version:"
+	run scow version --format '{{.Client.Version}} {{.Client.Os}}'
+	assert_success
+	[[ $output =~ ^[0-9]+\.[0-9]+\.[0-9]+\ linux$ ]]
+	run scow version -f '{{json .Server}}'
+	assert_equal "$output" "null"
 	run scow pull
 	assert_failure 125
 	assert_output_contains '"scow pull" requires exactly 1 argument.'
