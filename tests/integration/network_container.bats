@@ -253,8 +253,9 @@ containers_in_store() {
 	assert_output_contains "cannot join network namespace of a non running container"
 	scow start t6 >/dev/null
 	scow start j6 >/dev/null
+	# (the old namespace died with the failed restart's stop: its inode
+	# number may well be the new one's, so only sameness is checked)
 	[[ "$(netns_of j6)" == "$(netns_of t6)" ]]
-	[[ "$(netns_of j6)" != "$ns" ]]
 	ns=$(netns_of t6)
 	# rm of the target while the joiner runs: allowed, as in Docker
 	run scow rm -f t6
