@@ -157,8 +157,14 @@ for _ in range(3):
 	sleep 0.3
 }
 
+# veths on this test's bridges (other test files run containers meanwhile)
 veth_count() {
-	ip -o link show type veth | grep -c 'veth[0-9a-f]\{9\}' || true
+	local brs
+	brs=$(scow network ls -q | while read -r n; do
+		scow network inspect -f '{{index .Options "com.docker.network.bridge.name"}}' "$n"
+	done | grep -v '^$\|<no value>' | paste -sd'|')
+	[[ -n $brs ]] || { echo 0; return; }
+	ip -o link show type veth | grep -cE "master ($brs) " || true
 }
 
 our_elements() { # nft elements that mention this test's subnets or bridges
