@@ -127,8 +127,16 @@ int bx_commit(struct bx *b, struct bstate *st, json_t *cfg, const struct layer_i
 	json_t *layers = json_deep_copy(st->layers ? st->layers : json_array());
 	if (li)
 		json_array_append_new(layers, json_string(li->chain_id));
+	char parent[DIGEST_STR_LEN + 1];
+	memcpy(parent, st->id, sizeof(parent));
+	return bx_adopt_image(b, st, img, layers, parent, err);
+}
+
+int bx_adopt_image(struct bx *b, struct bstate *st, json_t *img, json_t *layers,
+		   const char *parent, struct scow_error **err)
+{
 	char id[DIGEST_STR_LEN + 1];
-	if (bx_store_image(b, img, layers, st->id, id, err) < 0) {
+	if (bx_store_image(b, img, layers, parent, id, err) < 0) {
 		json_decref(img);
 		json_decref(layers);
 		return -1;

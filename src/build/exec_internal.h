@@ -73,6 +73,10 @@ int bx_layer_from_tree(struct bx *b, int dir_fd, json_t *parent_layers, bool sco
  * in image.json; ret_id: its id. */
 int bx_store_image(struct bx *b, json_t *config, json_t *layers, const char *parent,
 		   char ret_id[DIGEST_STR_LEN + 1], struct scow_error **err);
+/* Stores img with layers (taking both, also on failure) and makes it
+ * st's image; parent: the image it was made on. */
+int bx_adopt_image(struct bx *b, struct bstate *st, json_t *img, json_t *layers,
+		   const char *parent, struct scow_error **err);
 /* Tags id with every one of the build's tags. */
 int bx_tag(struct bx *b, const char *id, struct scow_error **err);
 

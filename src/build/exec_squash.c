@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "build/exec_internal.h"
+#include "layers/upper.h"
 #include "layers/view.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -60,22 +61,6 @@ static void replay_links_reset(struct replay *rp)
 	free(rp->links);
 	rp->links = NULL;
 	rp->nlinks = 0;
-}
-
-static bool is_whiteout(const struct stat *st)
-{
-	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
-}
-
-static bool is_opaque(int fd)
-{
-	static const char *const names[] = {"trusted.overlay.opaque", "user.overlay.opaque"};
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-		char v[2];
-		if (fgetxattr(fd, names[i], v, sizeof(v)) == 1 && v[0] == 'y')
-			return true;
-	}
-	return false;
 }
 
 /* What a layer tar keeps (layers/tar.h): security.capability and user.*
@@ -259,7 +244,7 @@ static int replay_entry(struct replay *rp, int src, int dst, const char *name, c
 	struct stat st;
 	if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return error_errno(err, "squash: stat %s", path);
-	if (is_whiteout(&st))
+	if (layers_ovl_whiteout(&st))
 		return remove_at(dst, name, path, err);
 	if (S_ISSOCK(st.st_mode))
 		return 0; /* a layer tar has none */
@@ -283,7 +268,7 @@ static int replay_entry(struct replay *rp, int src, int dst, const char *name, c
 								    O_CLOEXEC);
 		if (dfd < 0)
 			return error_errno(err, "squash: open %s", path);
-		if (exists && is_opaque(sfd) && empty_dir(dfd, path, err) < 0)
+		if (exists && layers_ovl_opaque(sfd) && empty_dir(dfd, path, err) < 0)
 			return -1;
 		if (replay_dir(rp, sfd, dfd, path, depth + 1, err) < 0)
 			return -1;
@@ -342,7 +327,7 @@ static int whiteout_times(int dfd, const char *path, int depth, struct scow_erro
 		struct stat st;
 		if (fstatat(dfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
 			return error_errno(err, "squash: stat %s/%s", path, names[i]);
-		if (is_whiteout(&st)) {
+		if (layers_ovl_whiteout(&st)) {
 			struct timespec ts[2] = {{0, UTIME_OMIT}, dst.st_mtim};
 			if (utimensat(dfd, names[i], ts, AT_SYMLINK_NOFOLLOW) < 0)
 				return error_errno(err, "squash: set the mtime of %s/%s", path,
@@ -474,16 +459,5 @@ int bx_squash(struct bx *b, const struct bstate *base, struct bstate *st, struct
 	json_t *img = squashed_config(b, base, st, li.diff_id);
 	json_t *layers = json_deep_copy(base->layers);
 	json_array_append_new(layers, json_string(li.chain_id));
-	char id[DIGEST_STR_LEN + 1];
-	if (bx_store_image(b, img, layers, base->id, id, err) < 0) {
-		json_decref(img);
-		json_decref(layers);
-		return -1;
-	}
-	json_decref(st->img);
-	json_decref(st->layers);
-	st->img = img;
-	st->layers = layers;
-	memcpy(st->id, id, sizeof(id));
-	return 0;
+	return bx_adopt_image(b, st, img, layers, base->id, err);
 }

@@ -107,11 +107,6 @@ static const char *wpath(const struct walk *w)
 	return w->path.buf ? w->path.buf : "";
 }
 
-static bool is_whiteout(const struct stat *st)
-{
-	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
-}
-
 static bool fd_is_opaque(const struct walk *w, int fd)
 {
 	char v[2];
@@ -141,7 +136,7 @@ static int image_lookup(const struct walk *w, const struct view *v, const char *
 				continue;
 			return error_errno(err, "image layer: %.256s/%s", wpath(w), name);
 		}
-		if (is_whiteout(&st))
+		if (layers_ovl_whiteout(&st))
 			break;
 		if (!e->in_image) {
 			e->in_image = true;
@@ -184,7 +179,7 @@ static bool setup_dir(const struct walk *w, const char *name)
 static int classify(const struct walk *w, int dirfd, const struct view *v, struct entry *e,
 		    struct scow_error **err)
 {
-	if (is_whiteout(&e->st)) {
+	if (layers_ovl_whiteout(&e->st)) {
 		e->kind = CH_DELETE;
 		return 0;
 	}

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "layers/tarsplit.h"
+#include "layers/upper.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -812,11 +813,6 @@ static int set_opaque(struct extract_ctx *ctx, int dirfd, struct scow_error **er
 	return 0;
 }
 
-static bool is_whiteout_dev(const struct stat *st)
-{
-	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
-}
-
 /* A directory entry: an existing directory is kept and gets the new
  * metadata; anything else in its place is replaced. */
 static int extract_dir(struct extract_ctx *ctx, struct archive_entry *e, const struct entry_meta *m,
@@ -847,7 +843,7 @@ static int extract_dir(struct extract_ctx *ctx, struct archive_entry *e, const s
 				/* A same-layer whiteout of this name: the new
 				 * directory must still hide the lower one. */
 				if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-				    is_whiteout_dev(&st))
+				    layers_ovl_whiteout(&st))
 					opaque = true;
 				if (remove_existing(ctx, pfd, base, err) < 0)
 					return -1;

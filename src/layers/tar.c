@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "layers/tarsplit.h"
+#include "layers/upper.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -198,18 +199,6 @@ static int add_xattrs(struct tar_ctx *c, int fd, struct scow_error **err)
 	return 0;
 }
 
-static bool dir_is_opaque(int fd)
-{
-	static const char *const names[] = {"trusted.overlay.opaque", "user.overlay.opaque"};
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-		char v[2];
-		ssize_t n = fgetxattr(fd, names[i], v, sizeof(v));
-		if (n == 1 && v[0] == 'y')
-			return true;
-	}
-	return false;
-}
-
 /* The sorted names in the directory fd (not "." and ".."). */
 static int list_dir(int fd, char ***ret_names, size_t *ret_n, struct scow_error **err)
 {
@@ -350,7 +339,7 @@ static int tar_dir(struct tar_ctx *c, int dfd, const char *name, struct scow_err
 		return -1;
 	}
 	entry_start(c, c->path, &st, AE_IFDIR);
-	bool opaque = dir_is_opaque(fd);
+	bool opaque = layers_ovl_opaque(fd);
 	if (add_xattrs(c, fd, err) < 0 || write_header(c, err) < 0) {
 		close(fd);
 		return -1;
@@ -489,7 +478,7 @@ static int tar_entry(struct tar_ctx *c, int dfd, const char *name, struct scow_e
 	case S_IFREG: return tar_file(c, dfd, name, &st, err);
 	case S_IFLNK: return tar_symlink(c, dfd, name, &st, err);
 	case S_IFCHR:
-		if (st.st_rdev == makedev(0, 0))
+		if (layers_ovl_whiteout(&st))
 			return tar_whiteout(c, name, &st, err);
 		return tar_node(c, &st, AE_IFCHR, err);
 	case S_IFBLK: return tar_node(c, &st, AE_IFBLK, err);

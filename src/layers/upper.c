@@ -37,12 +37,12 @@ bool layers_upper_setup_dir(const char *dir, const char *name)
 	return false;
 }
 
-static bool is_whiteout(const struct stat *st)
+bool layers_ovl_whiteout(const struct stat *st)
 {
 	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
 }
 
-static bool fd_opaque(int fd)
+bool layers_ovl_opaque(int fd)
 {
 	static const char *const names[] = {"trusted.overlay.opaque", "user.overlay.opaque"};
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
@@ -58,8 +58,8 @@ static bool image_has(const int *layer_fds, size_t n, const char *name, struct s
 {
 	for (size_t i = 0; i < n; i++) {
 		if (fstatat(layer_fds[i], name, ret, AT_SYMLINK_NOFOLLOW) == 0)
-			return !is_whiteout(ret);
-		if (fd_opaque(layer_fds[i]))
+			return !layers_ovl_whiteout(ret);
+		if (layers_ovl_opaque(layer_fds[i]))
 			return false;
 	}
 	return false;
@@ -75,7 +75,7 @@ static bool has_own_entries(int upper, const char *dir)
 			close(fd);
 		return true; /* unreadable: keep it, the tar will say what is wrong */
 	}
-	bool own = fd_opaque(dirfd(d));
+	bool own = layers_ovl_opaque(dirfd(d));
 	struct dirent *de;
 	while (!own && (de = readdir(d)))
 		own = strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&

@@ -17,9 +17,16 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 bool layers_upper_stub_file(const char *dir, const char *name);
 bool layers_upper_setup_dir(const char *dir, const char *name);
+
+/* Overlay form, as layer dirs and upper dirs hold their changes: a
+ * whiteout is a 0:0 character device, an opaque directory has
+ * trusted.overlay.opaque (rootless: user.overlay.opaque) "y". */
+bool layers_ovl_whiteout(const struct stat *st);
+bool layers_ovl_opaque(int dir_fd);
 
 /* For making a layer of an upper dir (commit, build): which setup dirs to
  * leave out. One is left out when nothing of the container's is in it
