@@ -374,11 +374,33 @@ static bool find_by_record_name(struct container_store *cs, const char *name,
 	return false;
 }
 
+/* A name whose container directory is missing was left by a create killed
+ * between reserving it and committing the directory (both happen under
+ * names/.lock, as does a removal's release): under that lock, if it is
+ * still so, it names nothing and goes, as a later create would take it
+ * over anyway. */
+static void drop_stale_name(struct container_store *cs, const char *name)
+{
+	_cleanup_error_ struct scow_error *e = NULL;
+	int lock = lock_acquire(cs->names_fd, ".lock", LOCK_MODE_EXCLUSIVE, false, &e);
+	if (lock < 0)
+		return;
+	char owner[CONTAINER_ID_LEN + 1];
+	ssize_t n = readlinkat(cs->names_fd, name, owner, CONTAINER_ID_LEN);
+	if (n == CONTAINER_ID_LEN) {
+		owner[n] = '\0';
+		if (!fs_exists_at(cs->containers_fd, owner))
+			unlinkat(cs->names_fd, name, 0);
+	}
+	lock_release(lock);
+}
+
 int container_resolve(struct container_store *cs, const char *ref, char out[CONTAINER_ID_LEN + 1],
 		      struct scow_error **err)
 {
 	const char *name = ref[0] == '/' ? ref + 1 : ref;
 	size_t n = strlen(ref);
+	bool stale_name = false;
 	if (n == CONTAINER_ID_LEN && str_is_hex(ref, n) && fs_exists_at(cs->containers_fd, ref)) {
 		memcpy(out, ref, CONTAINER_ID_LEN + 1);
 		return 0;
@@ -392,6 +414,7 @@ int container_resolve(struct container_store *cs, const char *ref, char out[CONT
 				memcpy(out, id, sizeof(id));
 				return 0;
 			}
+			stale_name = true;
 		}
 	}
 	if (n > 0 && n < CONTAINER_ID_LEN && str_is_hex(ref, n)) {
@@ -415,6 +438,8 @@ int container_resolve(struct container_store *cs, const char *ref, char out[CONT
 	}
 	if (*name && !strchr(name, '/') && find_by_record_name(cs, name, out))
 		return 0;
+	if (stale_name)
+		drop_stale_name(cs, name);
 	return error_set(err, ENOENT, "No such container: %s", ref);
 }
 

@@ -503,6 +503,13 @@ check_reconciles() {
 	assert_success
 	[ ! -e "$TEST_ROOT/containers/$torn" ]
 
+	# rm -f of that name: no such container, and the name goes (a create
+	# killed between its name and its directory leaves just this)
+	ln -s "$(random_id)" "$TEST_ROOT/names/y"
+	run scow rm -f y
+	assert_output_contains "No such container: y"
+	[ ! -L "$TEST_ROOT/names/y" ]
+
 	run scow run --name x "$IMG" true
 	assert_success
 	id=$(id_of x)
