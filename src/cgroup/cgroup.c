@@ -800,26 +800,29 @@ int cgroup_create(const char *root_override, const char *parent, const char *id,
 	return 0;
 }
 
-int cgroup_open(const char *root_override, const char *path, struct cgroup **ret,
-		struct scow_error **err)
+/* path of an existing cgroup, normalized; not the root. */
+static int existing_path(const char *path, char **ret, struct scow_error **err)
 {
-	ERR_NONNULL(err);
-	_cleanup_free_ char *norm = NULL;
 	if (!path || !*path)
 		return error_set(err, EINVAL, "cgroup path: empty");
-	if (cgroup_parent_normalize(path, &norm, err) < 0)
+	if (cgroup_parent_normalize(path, ret, err) < 0)
 		return error_wrap(err, "open cgroup");
-	if (!*norm)
+	if (!**ret)
 		return error_set(err, EINVAL, "cgroup path: \"%s\" is the root", path);
-	struct cg_layout *l = xmalloc(sizeof(*l));
-	if (cg_layout_detect(root_override, l, err) < 0) {
-		free(l);
-		return error_wrap(err, "open cgroup %s", norm);
-	}
-	_cleanup_cgroup_ struct cgroup *cg = cgroup_new(steal_ptr(&norm), l);
+	return 0;
+}
+
+/* Opens cg's directory in each hierarchy (want: only the v1 ones with
+ * those controllers, and v2 only on a pure v2 host; 0: all of them).
+ * ENOENT when it exists in none. */
+static int open_dirs(struct cgroup *cg, unsigned want, struct scow_error **err)
+{
+	struct cg_layout *l = cg->layout;
 	size_t found = 0;
 	for (size_t i = 0; i < l->n; i++) {
 		struct cg_hier *h = &l->h[i];
+		if (want && (h->v2 ? l->mode != CGROUP_V2 : !(h->ctrls & want)))
+			continue;
 		h->fd = openat(h->rootfd, cg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (h->fd >= 0)
 			found++;
@@ -828,6 +831,24 @@ int cgroup_open(const char *root_override, const char *path, struct cgroup **ret
 	}
 	if (!found)
 		return error_set(err, ENOENT, "cgroup %s: not found", cg->path);
+	return 0;
+}
+
+int cgroup_open(const char *root_override, const char *path, struct cgroup **ret,
+		struct scow_error **err)
+{
+	ERR_NONNULL(err);
+	_cleanup_free_ char *norm = NULL;
+	if (existing_path(path, &norm, err) < 0)
+		return -1;
+	struct cg_layout *l = xmalloc(sizeof(*l));
+	if (cg_layout_detect(root_override, l, err) < 0) {
+		free(l);
+		return error_wrap(err, "open cgroup %s", norm);
+	}
+	_cleanup_cgroup_ struct cgroup *cg = cgroup_new(steal_ptr(&norm), l);
+	if (open_dirs(cg, 0, err) < 0)
+		return -1;
 	*ret = steal_ptr(&cg);
 	return 0;
 }
@@ -862,12 +883,8 @@ int cgroup_open_stats(struct cgroup_roots *r, const char *path, struct cgroup **
 {
 	ERR_NONNULL(err);
 	_cleanup_free_ char *norm = NULL;
-	if (!path || !*path)
-		return error_set(err, EINVAL, "cgroup path: empty");
-	if (cgroup_parent_normalize(path, &norm, err) < 0)
-		return error_wrap(err, "open cgroup");
-	if (!*norm)
-		return error_set(err, EINVAL, "cgroup path: \"%s\" is the root", path);
+	if (existing_path(path, &norm, err) < 0)
+		return -1;
 	struct cg_layout *l = xmalloc(sizeof(*l));
 	*l = r->l;
 	l->borrowed = true;
@@ -875,21 +892,9 @@ int cgroup_open_stats(struct cgroup_roots *r, const char *path, struct cgroup **
 		l->h[i].fd = -1, l->h[i].created = false;
 	_cleanup_cgroup_ struct cgroup *cg = cgroup_new(steal_ptr(&norm), l);
 	/* Only the directories cgroup_stats reads. */
-	const unsigned want = CG_BIT(CG_CPUACCT) | CG_BIT(CG_MEMORY) | CG_BIT(CG_BLKIO) |
-			      CG_BIT(CG_PIDS);
-	size_t found = 0;
-	for (size_t i = 0; i < l->n; i++) {
-		struct cg_hier *h = &l->h[i];
-		if (h->v2 ? l->mode != CGROUP_V2 : !(h->ctrls & want))
-			continue;
-		h->fd = openat(h->rootfd, cg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (h->fd >= 0)
-			found++;
-		else if (errno != ENOENT)
-			return error_errno(err, "open cgroup %s/%s", h->name, cg->path);
-	}
-	if (!found)
-		return error_set(err, ENOENT, "cgroup %s: not found", cg->path);
+	if (open_dirs(cg, CG_BIT(CG_CPUACCT) | CG_BIT(CG_MEMORY) | CG_BIT(CG_BLKIO) | CG_BIT(CG_PIDS),
+		      err) < 0)
+		return -1;
 	*ret = steal_ptr(&cg);
 	return 0;
 }
