@@ -129,10 +129,8 @@ struct puller {
 	const struct pull_opts *opts;
 	struct layer_job *jobs;
 	size_t n_jobs;
-	pthread_mutex_t lock; /* guards next, first_failure and progress calls */
-	size_t next;
-	long first_failure; /* the job whose error is reported; -1 */
-	atomic_bool cancel;
+	pthread_mutex_t lock; /* guards q and progress calls */
+	struct work_queue q;
 };
 
 static void emit(struct puller *p, enum pull_event_kind kind, const struct layer_job *job,
@@ -196,7 +194,7 @@ static int stream_sink(void *opaque, const void *buf, size_t len)
 {
 	struct stream *st = opaque;
 	struct layer_job *job = st->job;
-	if (atomic_load(&job->p->cancel))
+	if (atomic_load(&job->p->q.cancel))
 		return -1;
 	if (st->received + (int64_t)len > job->desc->size) {
 		error_set(&st->err, EBADMSG, "more data than the declared %lld bytes",
@@ -319,7 +317,7 @@ static enum attempt_result download(struct layer_job *job, CURL *curl, struct st
 		}
 		if (ok)
 			return ATTEMPT_DONE;
-		if (sink_failed || atomic_load(&p->cancel)) {
+		if (sink_failed || atomic_load(&p->q.cancel)) {
 			stream_error(st, NULL, err);
 			return ATTEMPT_FATAL;
 		}
@@ -433,12 +431,8 @@ static void *worker_main(void *opaque)
 {
 	struct puller *p = opaque;
 	CURL *curl = curl_easy_init();
-	for (;;) {
-		pthread_mutex_lock(&p->lock);
-		size_t i = p->next++;
-		pthread_mutex_unlock(&p->lock);
-		if (i >= p->n_jobs || atomic_load(&p->cancel))
-			break;
+	size_t i;
+	while (work_queue_take(&p->q, &p->lock, p->n_jobs, &i)) {
 		struct layer_job *job = &p->jobs[i];
 		if (job->existed)
 			continue;
@@ -448,11 +442,7 @@ static void *worker_main(void *opaque)
 			continue;
 		}
 		error_wrap(&job->err, "layer %.19s", job->desc->digest);
-		pthread_mutex_lock(&p->lock);
-		if (p->first_failure < 0 && !atomic_load(&p->cancel))
-			p->first_failure = (long)i;
-		pthread_mutex_unlock(&p->lock);
-		atomic_store(&p->cancel, true);
+		work_queue_fail(&p->q, &p->lock, i);
 	}
 	if (curl)
 		curl_easy_cleanup(curl);
@@ -471,8 +461,8 @@ static int fetch_layers(struct puller *p, int parallel, struct scow_error **err)
 	size_t n = (size_t)parallel < p->n_jobs ? (size_t)parallel : p->n_jobs;
 	workers_run(n, worker_main, p);
 	/* The others' errors only say they were stopped. */
-	if (p->first_failure >= 0) {
-		*err = steal_ptr(&p->jobs[p->first_failure].err);
+	if (p->q.first_failure >= 0) {
+		*err = steal_ptr(&p->jobs[p->q.first_failure].err);
 		return -1;
 	}
 	return 0;
@@ -691,7 +681,7 @@ int image_pull(struct image_store *s, const struct regconf *conf, const char *na
 	       const struct pull_opts *opts, struct pull_result *ret, struct scow_error **err)
 {
 	struct pull_state st = {.gc_fd = -1,
-				.p = {.s = s, .opts = opts, .first_failure = -1}};
+				.p = {.s = s, .opts = opts, .q = WORK_QUEUE_INIT}};
 	if (lazy_curl_load(err) < 0 || lazy_crypto_load(err) < 0 || lazy_archive_load(err) < 0 ||
 	    lazy_isal_load(err) < 0 || lazy_zstd_load(err) < 0)
 		return error_wrap(err, "pull %s", name);

@@ -99,10 +99,8 @@ struct pusher {
 	bool oci;
 	struct push_layer *layers;
 	size_t n;
-	pthread_mutex_t lock; /* guards next, first_failure and progress calls */
-	size_t next;
-	long first_failure;
-	atomic_bool cancel;
+	pthread_mutex_t lock; /* guards q and progress calls */
+	struct work_queue q;
 };
 
 static void emit(struct pusher *p, enum push_event_kind kind, const struct push_layer *l,
@@ -305,7 +303,7 @@ static int prod_out(void *opaque, const void *buf, size_t len, struct scow_error
 static int prod_tar(void *opaque, const void *buf, size_t len, struct scow_error **err)
 {
 	struct producer *x = opaque;
-	if (atomic_load(&x->p->cancel))
+	if (atomic_load(&x->p->q.cancel))
 		return error_set(err, ECANCELED, "push cancelled");
 	sha256_update(&x->tar_hash, buf, len);
 	x->tar_bytes += (int64_t)len;
@@ -596,7 +594,7 @@ static int push_one_layer(struct pusher *p, CURL *curl, struct push_layer *l,
 			blobs_save(p, l);
 			return 0;
 		}
-		if (atomic_load(&p->cancel) || attempt >= REGISTRY_TRIES ||
+		if (atomic_load(&p->q.cancel) || attempt >= REGISTRY_TRIES ||
 		    (e->errnum != EIO && e->errnum != EACCES && !retry_generic)) {
 			*err = steal_ptr(&e);
 			return -1;
@@ -615,23 +613,15 @@ static void *worker_main(void *opaque)
 {
 	struct pusher *p = opaque;
 	CURL *curl = curl_easy_init();
-	for (;;) {
-		pthread_mutex_lock(&p->lock);
-		size_t i = p->next++;
-		pthread_mutex_unlock(&p->lock);
-		if (i >= p->n || atomic_load(&p->cancel))
-			break;
+	size_t i;
+	while (work_queue_take(&p->q, &p->lock, p->n, &i)) {
 		struct push_layer *l = &p->layers[i];
 		if (!curl)
 			error_set(&l->err, ENOMEM, "cannot create a transfer handle");
 		else if (push_one_layer(p, curl, l, &l->err) == 0)
 			continue;
 		error_wrap(&l->err, "layer %.19s", l->diff_id);
-		pthread_mutex_lock(&p->lock);
-		if (p->first_failure < 0 && !atomic_load(&p->cancel))
-			p->first_failure = (long)i;
-		pthread_mutex_unlock(&p->lock);
-		atomic_store(&p->cancel, true);
+		work_queue_fail(&p->q, &p->lock, i);
 	}
 	if (curl)
 		curl_easy_cleanup(curl);
@@ -646,8 +636,8 @@ static int push_layers(struct pusher *p, int parallel, struct scow_error **err)
 	for (size_t i = p->n; i-- > n;)
 		emit(p, PUSH_EV_LAYER_WAITING, &p->layers[i], 0, 0, NULL);
 	workers_run(n, worker_main, p);
-	if (p->first_failure >= 0) {
-		*err = steal_ptr(&p->layers[p->first_failure].err);
+	if (p->q.first_failure >= 0) {
+		*err = steal_ptr(&p->layers[p->q.first_failure].err);
 		return -1;
 	}
 	return 0;
@@ -987,7 +977,7 @@ int image_push(struct image_store *s, const struct regconf *conf, const char *na
 	    lazy_isal_load(err) < 0 || lazy_zstd_load(err) < 0)
 		return error_wrap(err, "push %s", name);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	struct push_state st = {.p = {.s = s, .opts = opts, .first_failure = -1}};
+	struct push_state st = {.p = {.s = s, .opts = opts, .q = WORK_QUEUE_INIT}};
 	pthread_mutex_init(&st.p.lock, NULL);
 	st.curl = curl_easy_init();
 	int r = push_run(&st, conf, name, dest, ret, err);
