@@ -588,9 +588,7 @@ copied"
 	mkdir -p "$TEST_TMP/pctx"
 	printf 'FROM %s\nRUN echo podman-built > /marker\nCMD ["cat", "/marker"]\n' "$BASE" >"$TEST_TMP/pctx/Dockerfile"
 	run podman_ build --tls-verify=false --network none -t "$REGISTRY/podbuilt:1" "$TEST_TMP/pctx"
-	if [[ $status -ne 0 ]]; then
-		skip "podman build does not work here: $output"
-	fi
+	assert_success
 	run podman_ push --tls-verify=false "$REGISTRY/podbuilt:1"
 	assert_success
 	run scow run --rm --network none "$REGISTRY/podbuilt:1"
